@@ -1,0 +1,350 @@
+"""The Backend component: a Python web app, its workers and its migration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import network, pod
+from components.backend.image import app_image
+from components.backend.migration import migration_job
+from components.backend.spec import AppSpec, WorkerSpec
+from components.backend.workload import AppPod
+from components.naming import AppIdentity, k8s_name
+from components.network import NetworkSpec
+
+TYPE = "shipyard:app:Backend"
+WEB = "web"
+SHARED = "backend"
+"""Component label of objects every app pod uses (service account, environment, egress)."""
+SERVICE_PORT = 80
+# Defaults for every Python process; the app's own `env` wins over them.
+PYTHON_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvSecret:
+    """A Secret whose keys become environment variables of every app pod."""
+
+    name: pulumi.Input[str]
+    checksum: pulumi.Input[str]
+    """Changes whenever the Secret's data does, so the pods roll to pick it up."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendArgs:
+    namespace: pulumi.Input[str]
+    instance: str
+    """Unique name of this deployment of the app (app.kubernetes.io/instance)."""
+    app: AppSpec
+    network: NetworkSpec = NetworkSpec()
+    secrets: Sequence[EnvSecret] = ()
+    """Secrets for the app's environment: database and cache URLs, API keys."""
+    egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
+    """Destinations the app's pods may reach besides DNS (its database, its cache)."""
+    strict_spread: bool = False
+    """Refuse to put two web or worker pods on one node (production)."""
+
+
+class Backend(pulumi.ComponentResource):
+    """Deployment, Service, HPA and PDB for the web process; Deployments for workers;
+    a migration Job that every Deployment waits for; network policies for all of them."""
+
+    service_name: pulumi.Output[str]
+    service_url: pulumi.Output[str]
+    image: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        self._name = name
+        self._args = args
+        app = args.app
+        self._identity = AppIdentity(name=app.name, instance=args.instance, version=app.version)
+        self.image = app_image(name, app, parent=self)
+
+        account = self._service_account()
+        env = self._env_config_map()
+        self._pod = AppPod(
+            image=self.image,
+            pull_policy=app.image_pull_policy,
+            run_as_user=app.run_as_user,
+            service_account=account.metadata.name,
+            env_from=[
+                k8s.core.v1.EnvFromSourceArgs(
+                    config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=env.metadata.name)
+                ),
+                *(
+                    k8s.core.v1.EnvFromSourceArgs(
+                        secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=secret.name)
+                    )
+                    for secret in args.secrets
+                ),
+            ],
+            env_checksum=_checksum(env.data, *(s.checksum for s in args.secrets)),
+        )
+
+        rollout_after = []
+        if app.migration is not None:
+            rollout_after.append(
+                migration_job(
+                    f"{name}-migrate",
+                    app_name=app.name,
+                    namespace=args.namespace,
+                    labels=self._identity.labels("migration"),
+                    app_pod=self._pod,
+                    migration=app.migration,
+                    opts=self._child(),
+                )
+            )
+        self._rollout_opts = self._child(depends_on=rollout_after)
+
+        service = self._web()
+        for worker in app.workers:
+            self._worker(worker)
+        self._network_policies()
+
+        self.service_name = service.metadata.name
+        self.service_url = pulumi.Output.concat(
+            "http://", self.service_name, ".", args.namespace, ".svc.cluster.local"
+        )
+        self.register_outputs(
+            {"service_name": self.service_name, "service_url": self.service_url, "image": self.image}
+        )
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def _metadata(self, name: str, component: str) -> k8s.meta.v1.ObjectMetaArgs:
+        return k8s.meta.v1.ObjectMetaArgs(
+            name=name, namespace=self._args.namespace, labels=self._identity.labels(component)
+        )
+
+    def _service_account(self) -> k8s.core.v1.ServiceAccount:
+        return k8s.core.v1.ServiceAccount(
+            f"{self._name}-service-account",
+            metadata=self._metadata(k8s_name(self._args.app.name), SHARED),
+            automount_service_account_token=False,
+            opts=self._child(),
+        )
+
+    def _env_config_map(self) -> k8s.core.v1.ConfigMap:
+        return k8s.core.v1.ConfigMap(
+            f"{self._name}-env",
+            metadata=self._metadata(k8s_name(self._args.app.name, "env"), SHARED),
+            data={**PYTHON_ENV, **self._args.app.env},
+            opts=self._child(),
+        )
+
+    def _deployment(
+        self,
+        resource_name: str,
+        *,
+        object_name: str,
+        component: str,
+        container: k8s.core.v1.ContainerArgs,
+        replicas: int | None,
+        singleton: bool,
+        grace_seconds: int,
+    ) -> k8s.apps.v1.Deployment:
+        selector = self._identity.selector(component)
+        if singleton:
+            # Never two at once, not even during a rollout.
+            strategy = k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
+        else:
+            # New pods must be ready before an old one goes: rollouts never lose capacity.
+            strategy = k8s.apps.v1.DeploymentStrategyArgs(
+                type="RollingUpdate",
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                    max_unavailable=0, max_surge="25%"
+                ),
+            )
+        spread = () if singleton else pod.topology_spread(selector, strict_nodes=self._args.strict_spread)
+        return k8s.apps.v1.Deployment(
+            resource_name,
+            metadata=self._metadata(object_name, component),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=replicas,
+                revision_history_limit=5,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=strategy,
+                template=self._pod.template(
+                    labels=self._identity.labels(component),
+                    container=container,
+                    termination_grace_seconds=grace_seconds,
+                    spread=spread,
+                ),
+            ),
+            opts=self._rollout_opts,
+        )
+
+    def _disruption_budget(self, resource_name: str, object_name: str, component: str) -> None:
+        # maxUnavailable (not minAvailable) so a single replica can still be drained.
+        k8s.policy.v1.PodDisruptionBudget(
+            resource_name,
+            metadata=self._metadata(object_name, component),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self._identity.selector(component)),
+            ),
+            opts=self._child(),
+        )
+
+    # -- the web process -------------------------------------------------------------
+
+    def _web(self) -> k8s.core.v1.Service:
+        app = self._args.app
+        object_name = k8s_name(app.name)
+        probes = pod.http_probes(
+            "http", liveness_path=app.health_path, readiness_path=app.readiness_path or app.health_path
+        )
+        container = self._pod.container(
+            WEB,
+            command=app.command,
+            resources=app.resources,
+            probes=probes,
+            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=app.port, protocol="TCP")],
+            pre_stop_seconds=app.pre_stop_seconds,
+        )
+        deployment = self._deployment(
+            f"{self._name}-web",
+            object_name=object_name,
+            component=WEB,
+            container=container,
+            # With an autoscaler, a replicas field would reset the HPA's count on every update.
+            replicas=None if app.replicas.autoscaled else app.replicas.min,
+            singleton=False,
+            # Longer than the pause plus the server's own drain, so the kubelet never
+            # kills a worker that is still finishing a request.
+            grace_seconds=app.pre_stop_seconds + app.graceful_shutdown_seconds + 10,
+        )
+        service = k8s.core.v1.Service(
+            f"{self._name}-service",
+            metadata=self._metadata(object_name, WEB),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=self._identity.selector(WEB),
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", port=SERVICE_PORT, target_port="http", protocol="TCP"
+                    )
+                ],
+            ),
+            opts=self._child(),
+        )
+        if app.replicas.autoscaled:
+            self._autoscaler(object_name, deployment)
+        self._disruption_budget(f"{self._name}-web-pdb", object_name, WEB)
+        return service
+
+    def _autoscaler(self, object_name: str, deployment: k8s.apps.v1.Deployment) -> None:
+        app = self._args.app
+
+        def utilization(resource: str, percent: int) -> k8s.autoscaling.v2.MetricSpecArgs:
+            return k8s.autoscaling.v2.MetricSpecArgs(
+                type="Resource",
+                resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                    name=resource,
+                    target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Utilization", average_utilization=percent
+                    ),
+                ),
+            )
+
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{self._name}-web-hpa",
+            metadata=self._metadata(object_name, WEB),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
+                ),
+                min_replicas=app.replicas.min,
+                max_replicas=app.replicas.max,
+                metrics=[
+                    utilization("cpu", app.autoscaling.cpu_utilization),
+                    utilization("memory", app.autoscaling.memory_utilization),
+                ],
+                behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+                    scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+                        stabilization_window_seconds=app.autoscaling.scale_down_stabilization_seconds
+                    )
+                ),
+            ),
+            opts=self._child(),
+        )
+
+    # -- workers --------------------------------------------------------------------
+
+    def _worker(self, worker: WorkerSpec) -> None:
+        component = f"worker-{worker.name}"
+        object_name = k8s_name(self._args.app.name, worker.name)
+        probes = pod.exec_probes(
+            worker.probe.command,
+            period_seconds=worker.probe.period_seconds,
+            timeout_seconds=worker.probe.timeout_seconds,
+        )
+        container = self._pod.container(
+            worker.name, command=worker.command, resources=worker.resources, probes=probes
+        )
+        self._deployment(
+            f"{self._name}-{worker.name}",
+            object_name=object_name,
+            component=component,
+            container=container,
+            replicas=worker.replicas,
+            singleton=worker.singleton,
+            grace_seconds=worker.graceful_shutdown_seconds + 10,
+        )
+        if not worker.singleton:
+            self._disruption_budget(f"{self._name}-{worker.name}-pdb", object_name, component)
+
+    # -- network --------------------------------------------------------------------
+
+    def _network_policies(self) -> None:
+        args = self._args
+        app_pods = {
+            "app.kubernetes.io/name": self._identity.name,
+            "app.kubernetes.io/instance": self._identity.instance,
+        }
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-web-ingress",
+            metadata=self._metadata(k8s_name(args.app.name, "web-ingress"), WEB),
+            spec=network.policy_spec(
+                self._identity.selector(WEB),
+                ingress=[
+                    network.ingress_rule(
+                        [network.namespace_peer(args.network.ingress_namespace)], network.tcp(args.app.port)
+                    )
+                ],
+            ),
+            opts=self._child(),
+        )
+        egress = list(args.egress)
+        if args.network.internet_egress:
+            egress.append(network.internet_egress())
+        if egress:
+            k8s.networking.v1.NetworkPolicy(
+                f"{self._name}-egress",
+                metadata=self._metadata(k8s_name(args.app.name, "egress"), SHARED),
+                spec=network.policy_spec(app_pods, egress=egress),
+                opts=self._child(),
+            )
+
+
+def _checksum(*parts: pulumi.Input[object]) -> pulumi.Output[str]:
+    """A short hash of everything the pods read at start.
+
+    The result is made plain on purpose: a SHA-256 over the whole environment reveals
+    nothing of the secrets in it, and a secret annotation would hide the whole pod
+    template from every diff.
+    """
+    digest = pulumi.Output.all(*parts).apply(
+        lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+    )
+    return pulumi.Output.unsecret(digest)

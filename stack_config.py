@@ -1,0 +1,163 @@
+"""Stack config, parsed once into typed values and checked as a whole.
+
+`load()` reads every key of the stack (after Pulumi has applied the defaults
+declared in Pulumi.yaml), validates it against `StackConfig`, and either returns the
+frozen result or raises one `ConfigError` that lists every problem by key. It runs
+before any resource is registered, so bad config never half-deploys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import typing
+from collections.abc import Iterable, Mapping
+
+import pulumi
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from components.backend.spec import AppSpec
+from components.network import NetworkSpec
+from components.spec import DNS_LABEL, Environment, Spec
+
+PROJECT = "shipyard"
+# Config namespaces that belong to the providers this program uses; any other
+# namespace is most likely a misspelt project name.
+PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "docker", "pulumi"})
+
+
+class StackConfig(Spec):
+    """Everything a stack can set under the project's config namespace.
+
+    Top-level keys get their defaults from Pulumi.yaml (so the engine shows and
+    applies them); nested defaults live on the specs.
+    """
+
+    environment: Environment
+    namespace: str = Field(pattern=f"({DNS_LABEL})|^$", max_length=63)
+    app: AppSpec
+    network: NetworkSpec
+
+    def namespace_for(self, stack: str) -> str:
+        return self.namespace or f"{self.app.name}-{stack}"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config; its message lists every problem, one per line."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid config for stack '{stack}' ({count}); nothing was deployed:\n{lines}")
+
+
+def current_config() -> dict[str, str]:
+    """Every config key the engine passed to this program, as `namespace:key` -> text."""
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env())
+    return {key: pulumi.runtime.get_config(key) for key in keys}
+
+
+def load(raw: Mapping[str, str], stack: str) -> StackConfig:
+    """Parse and validate a stack's config, or raise `ConfigError` naming every bad key."""
+    problems: list[str] = []
+    values: dict[str, object] = {}
+    for key, text in sorted(raw.items()):
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            values[name] = _decode(name, text, problems)
+        elif namespace not in PROVIDER_NAMESPACES:
+            problems.append(f"{key}: unknown config namespace '{namespace}' (this project's is '{PROJECT}')")
+
+    environment = values.get("environment")
+    context = {"environment": environment} if environment in typing.get_args(Environment) else {}
+    try:
+        config = StackConfig.model_validate(values, context=context)
+    except ValidationError as error:
+        problems.extend(_describe(e) for e in error.errors())
+        config = None
+    if problems:
+        raise ConfigError(stack, problems)
+    assert config is not None
+    return config
+
+
+def _decode(name: str, text: str, problems: list[str]) -> object:
+    """Object-typed keys arrive as JSON text; everything else as it is."""
+    field = StackConfig.model_fields.get(name)
+    if field is None or not _is_structured(field.annotation) or not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(f"{name}: not a valid object ({error.msg})")
+        return None
+
+
+def _is_structured(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _describe(error: ErrorDetails) -> str:
+    loc = error["loc"]
+    key = key_path(loc)
+    kind = error["type"]
+    if kind == "rule":
+        return _expand_names(error["msg"], key)
+    if kind == "extra_forbidden":
+        hint = _suggest(loc)
+        return f"{key}: unknown key" + (f"; did you mean {hint}?" if hint else "")
+    if kind == "missing":
+        return f"{key}: required"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, (str, int, float, bool)) and kind != "value_error" else ""
+    return f"{key}: {message}{shown}"
+
+
+def key_path(loc: Iterable[int | str]) -> str:
+    """('app', 'workers', 0, 'replicas') -> 'app.workers[0].replicas'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part == "[key]":
+            path += " (name)"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _expand_names(message: str, key: str) -> str:
+    """Turn the `field` names of a rule into full keys: `max` at app.replicas -> app.replicas.max."""
+    parts = message.split("`")
+    for i in range(1, len(parts), 2):
+        parts[i] = f"{key}.{parts[i]}" if key else parts[i]
+    return "".join(parts)
+
+
+def _suggest(loc: tuple[int | str, ...]) -> str | None:
+    """The closest known key to a misspelt one, by walking the spec types along `loc`."""
+    model: type[BaseModel] | None = StackConfig
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        model = _spec_of(model, part)
+    if model is None:
+        return None
+    known = [f.alias or n for n, f in model.model_fields.items()]
+    match = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return key_path([*loc[:-1], match[0]]) if match else None
+
+
+def _spec_of(model: type[BaseModel], alias: str) -> type[BaseModel] | None:
+    for name, field in model.model_fields.items():
+        if alias in (name, field.alias):
+            candidates = [field.annotation, *typing.get_args(field.annotation)]
+            for candidate in candidates:
+                inner = typing.get_args(candidate) or (candidate,)
+                for t in (candidate, *inner):
+                    if _is_structured(t):
+                        return t
+    return None

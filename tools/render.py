@@ -1,0 +1,103 @@
+"""`make render STACK=<stack>`: the Kubernetes objects a stack would create, offline.
+
+Runs the real program under the recording mocks and writes every Kubernetes object
+to build/<stack>/manifests.yaml, then prints what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from tools.recording import ROOT, Recorded, Recording, run_program
+from tools.stacks import config_for, stack_file
+
+
+# Dependencies first, the way `kubectl apply -f` would want them.
+KIND_ORDER = (
+    "Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap",
+    "PersistentVolumeClaim", "Service", "Job", "StatefulSet", "Deployment", "CronJob",
+    "HorizontalPodAutoscaler", "PodDisruptionBudget",
+)
+TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
+
+
+def render(stack: str) -> Recording:
+    config, secret_keys = config_for(stack)
+    return run_program(stack, config, secret_keys=secret_keys)
+
+
+def manifests_path(stack: str) -> Path:
+    return ROOT / "build" / stack / "manifests.yaml"
+
+
+def ordered(recording: Recording) -> list[Recorded]:
+    """Objects in a stable order: by component, then kind (dependencies first), then name."""
+
+    position = {r.urn: i for i, r in enumerate(recording.resources)}
+
+    def key(resource: Recorded) -> tuple:
+        component = recording.component_of(resource)
+        rank = KIND_ORDER.index(resource.kind) if resource.kind in KIND_ORDER else len(KIND_ORDER)
+        return (position[component.urn] if component else -1, rank, resource.kind, resource.object_name)
+
+    return sorted(recording.kubernetes_objects(), key=key)
+
+
+def canonical(manifest: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind and metadata first, every other key sorted, at every level."""
+
+    def sort(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: sort(value[k]) for k in sorted(value)}
+        if isinstance(value, list):
+            return [sort(v) for v in value]
+        return value
+
+    rest = sorted(k for k in manifest if k not in TOP_LEVEL_ORDER)
+    return {k: sort(manifest[k]) for k in (*TOP_LEVEL_ORDER, *rest) if k in manifest}
+
+
+def write_manifests(recording: Recording, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    documents = [canonical(r.inputs) for r in ordered(recording)]
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False))
+
+
+def table(recording: Recording) -> str:
+    rows = [("COMPONENT", "KIND", "NAME")]
+    for resource in ordered(recording):
+        component = recording.component_of(resource)
+        namespace = resource.inputs.get("metadata", {}).get("namespace")
+        name = f"{namespace}/{resource.object_name}" if namespace else resource.object_name
+        rows.append((component.name if component else "-", resource.kind, name))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack")
+    stack = parser.parse_args(argv).stack
+    if not stack_file(stack).exists():
+        print(f"no stack file {stack_file(stack).name}", file=sys.stderr)
+        return 2
+    try:
+        recording = render(stack)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    path = manifests_path(stack)
+    write_manifests(recording, path)
+    print(table(recording))
+    print(f"\n{len(recording.kubernetes_objects())} objects written to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
