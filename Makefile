@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv render validate test bench clean
+.PHONY: venv render validate test bench docs clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ test: $(STAMP)
 ## make bench: how long the program takes under mocks (figures, not pass/fail)
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+## make docs: regenerate docs/config.md from the specs
+docs: $(STAMP)
+	$(PY) -m tools.config_docs
 
 clean:
 	rm -rf build .pytest_cache

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from components.backend.spec import AppSpec
 from components.network import NetworkSpec
-from components.spec import DNS_LABEL, Environment, Spec
+from components.spec import DNS_LABEL, Environment, Spec, spec_type
 
 PROJECT = "shipyard"
 # Config namespaces that belong to the providers this program uses; any other
@@ -86,17 +86,13 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
 def _decode(name: str, text: str, problems: list[str]) -> object:
     """Object-typed keys arrive as JSON text; everything else as it is."""
     field = StackConfig.model_fields.get(name)
-    if field is None or not _is_structured(field.annotation) or not isinstance(text, str):
+    if field is None or spec_type(field.annotation) is None or not isinstance(text, str):
         return text
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         problems.append(f"{name}: not a valid object ({error.msg})")
         return None
-
-
-def _is_structured(annotation: object) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _describe(error: ErrorDetails) -> str:
@@ -154,10 +150,5 @@ def _suggest(loc: tuple[int | str, ...]) -> str | None:
 def _spec_of(model: type[BaseModel], alias: str) -> type[BaseModel] | None:
     for name, field in model.model_fields.items():
         if alias in (name, field.alias):
-            candidates = [field.annotation, *typing.get_args(field.annotation)]
-            for candidate in candidates:
-                inner = typing.get_args(candidate) or (candidate,)
-                for t in (candidate, *inner):
-                    if _is_structured(t):
-                        return t
+            return spec_type(field.annotation)
     return None

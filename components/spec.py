@@ -8,6 +8,7 @@ read camelCase keys, as Pulumi stack files are written, into snake_case fields.
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
@@ -45,3 +46,14 @@ def rule_error(message: str, **values: object) -> PydanticCustomError:
     prefixes them with the spec's own key path so the message names full keys.
     """
     return PydanticCustomError("rule", message, values or None)
+
+
+def spec_type(annotation: object) -> type[BaseModel] | None:
+    """The spec inside a field's type (`X`, `X | None`, `list[X]`), or None for plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = spec_type(argument)
+        if found is not None:
+            return found
+    return None

@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     path = manifests_path(stack)
     write_manifests(recording, path)
     print(table(recording))
-    print(f"\n{len(recording.kubernetes_objects())} objects written to {path.relative_to(ROOT)}")
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    print(f"\n{len(recording.kubernetes_objects())} objects written to {shown}")
     return 0
 
 

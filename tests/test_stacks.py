@@ -1,0 +1,132 @@
+"""Every stack file, run end to end under mocks, renders valid objects."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+import stack_config
+from components.spec import spec_type
+from tests.conftest import containers
+from tools import render, stacks, validate
+from tools.recording import ROOT
+from tools.stacks import project, stack_names
+
+STACKS = stack_names()
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def rendered(request):
+    return request.param, render.render(request.param)
+
+
+def test_there_are_dev_and_prod_stacks():
+    assert {"dev", "prod"} <= set(STACKS)
+
+
+def test_every_stack_passes_strict_schema_validation(rendered):
+    stack, recording = rendered
+    assert recording.manifests()
+    assert validate.problems(recording.manifests()) == []
+
+
+def test_every_object_is_namespaced_to_the_stack_namespace(rendered):
+    stack, recording = rendered
+    namespace = recording.one("Namespace")["metadata"]["name"]
+    for manifest in recording.manifests():
+        if manifest["kind"] != "Namespace":
+            assert manifest["metadata"]["namespace"] == namespace, manifest["metadata"]["name"]
+
+
+def test_every_object_has_the_standard_labels(rendered):
+    stack, recording = rendered
+    for manifest in recording.manifests():
+        labels = manifest["metadata"].get("labels", {})
+        assert labels.get("app.kubernetes.io/managed-by") == "pulumi", manifest["metadata"]["name"]
+        assert "app.kubernetes.io/part-of" in labels
+
+
+def test_prod_has_everything_a_production_backend_needs():
+    recording = render.render("prod")
+    kinds = {m["kind"] for m in recording.manifests()}
+    assert {
+        "Namespace", "NetworkPolicy", "ServiceAccount", "ConfigMap", "Service",
+        "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Job",
+    } <= kinds
+    hpa = recording.one("HorizontalPodAutoscaler")
+    assert hpa["spec"]["minReplicas"] >= 3 and hpa["spec"]["maxReplicas"] == 10
+    web = recording.one("Deployment", "blockscore")
+    assert "replicas" not in web["spec"]
+    worker = recording.one("Deployment", "blockscore-celery")
+    assert worker["spec"]["replicas"] >= 2
+    beat = recording.one("Deployment", "blockscore-beat")
+    assert beat["spec"]["replicas"] == 1 and beat["spec"]["strategy"]["type"] == "Recreate"
+    assert containers(recording.one("Job"))[0]["command"] == ["flask", "db", "upgrade"]
+    [namespace] = recording.find("Namespace")
+    assert namespace.protect
+
+
+def test_dev_is_one_small_replica_without_autoscaler():
+    recording = render.render("dev")
+    assert recording.one("Deployment")["spec"]["replicas"] == 1
+    assert recording.find("HorizontalPodAutoscaler") == []
+    assert not recording.find("Namespace")[0].protect
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch):
+    """A copy of the project's Pulumi.yaml in a temporary directory that the tools use."""
+    shutil.copy(stacks.ROOT / "Pulumi.yaml", tmp_path)
+    monkeypatch.setattr(stacks, "ROOT", tmp_path)
+    monkeypatch.setattr(render, "ROOT", tmp_path)
+    return tmp_path
+
+
+def test_make_render_writes_one_yaml_document_per_object(project_dir, capsys):
+    shutil.copy(ROOT / "Pulumi.prod.yaml", project_dir)
+    assert render.main(["prod"]) == 0
+    documents = list(yaml.safe_load_all((project_dir / "build" / "prod" / "manifests.yaml").read_text()))
+    assert len(documents) == len(render.render("prod").kubernetes_objects())
+    assert list(documents[0])[:3] == ["apiVersion", "kind", "metadata"]
+    # Integers stay integers.
+    hpa = next(d for d in documents if d["kind"] == "HorizontalPodAutoscaler")
+    assert isinstance(hpa["spec"]["maxReplicas"], int)
+    table = capsys.readouterr().out
+    assert "COMPONENT" in table and "HorizontalPodAutoscaler" in table
+    assert "objects written to build/prod/manifests.yaml" in table
+
+
+def test_make_render_reports_bad_config_without_a_traceback(project_dir, capsys):
+    bad = {"config": {"shipyard:app": {"name": "x", "image": "x:latest"}}}
+    (project_dir / "Pulumi.broken.yaml").write_text(yaml.safe_dump(bad))
+    assert render.main(["broken"]) == 1
+    captured = capsys.readouterr()
+    assert "app.image: 'x:latest' is not pinned" in captured.err
+    assert "Traceback" not in captured.err
+    assert not (project_dir / "build").exists()
+
+
+def test_make_render_refuses_an_unknown_stack(project_dir, capsys):
+    assert render.main(["nosuch"]) == 2
+    assert "Pulumi.nosuch.yaml" in capsys.readouterr().err
+
+
+def test_pulumi_yaml_declares_exactly_the_top_level_keys():
+    declared = project()["config"]
+    fields = {f.alias or name: f for name, f in stack_config.StackConfig.model_fields.items()}
+    assert set(declared) == set(fields)
+    for key, declaration in declared.items():
+        assert declaration["description"].strip(), key
+        structured = spec_type(fields[key].annotation) is not None
+        assert declaration["type"] == ("object" if structured else "string"), key
+
+
+def test_stack_files_only_use_declared_keys():
+    declared = set(project()["config"])
+    for stack in STACKS:
+        values = yaml.safe_load(open(f"Pulumi.{stack}.yaml"))["config"]
+        for key in values:
+            namespace, _, name = key.partition(":")
+            assert namespace == "shipyard" and name in declared, f"{stack}: {key}"
