@@ -9,17 +9,19 @@ import pulumi
 import stack_config
 from components.backend import Backend, BackendArgs
 from components.namespace import Namespace, NamespaceArgs
+from components.naming import AppIdentity
 
 stack = pulumi.get_stack()
 config = stack_config.load(stack_config.current_config(), stack)
 production = config.environment == "production"
 instance = f"{config.app.name}-{stack}"
+identity = AppIdentity(name=config.app.name, instance=instance, version=config.app.version)
 
 namespace = Namespace(
     "namespace",
     NamespaceArgs(
         name=config.namespace_for(stack),
-        labels={"app.kubernetes.io/part-of": config.app.name, "app.kubernetes.io/managed-by": "pulumi"},
+        labels=identity.labels("namespace"),
         dns_namespace=config.network.dns_namespace,
         protect=production,
     ),

@@ -40,12 +40,19 @@ def test_every_object_is_namespaced_to_the_stack_namespace(rendered):
             assert manifest["metadata"]["namespace"] == namespace, manifest["metadata"]["name"]
 
 
-def test_every_object_has_the_standard_labels(rendered):
+STANDARD_LABELS = {
+    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by", "app.kubernetes.io/version",
+}
+
+
+def test_every_object_has_the_full_standard_label_set(rendered):
     stack, recording = rendered
     for manifest in recording.manifests():
         labels = manifest["metadata"].get("labels", {})
-        assert labels.get("app.kubernetes.io/managed-by") == "pulumi", manifest["metadata"]["name"]
-        assert "app.kubernetes.io/part-of" in labels
+        assert STANDARD_LABELS <= set(labels), manifest["metadata"]["name"]
+        assert labels["app.kubernetes.io/managed-by"] == "pulumi"
+        assert labels["app.kubernetes.io/instance"] == f"blockscore-{stack}"
 
 
 def test_prod_has_everything_a_production_backend_needs():

@@ -42,6 +42,7 @@ class BackendArgs:
     instance: str
     """Unique name of this deployment of the app (app.kubernetes.io/instance)."""
     app: AppSpec
+    """What to run; the version label comes from its image tag."""
     network: NetworkSpec = NetworkSpec()
     secrets: Sequence[EnvSecret] = ()
     """Secrets for the app's environment: database and cache URLs, API keys."""
