@@ -9,31 +9,51 @@ import pulumi
 import stack_config
 from components.backend import Backend, BackendArgs
 from components.namespace import Namespace, NamespaceArgs
-from components.naming import AppIdentity
+from components.naming import AppIdentity, k8s_name
+from components.secrets import AppSecrets, AppSecretsArgs
 
 stack = pulumi.get_stack()
-config = stack_config.load(stack_config.current_config(), stack)
+raw_config, secret_keys = stack_config.current_config()
+config = stack_config.load(raw_config, stack, secret_keys)
 production = config.environment == "production"
-instance = f"{config.app.name}-{stack}"
-identity = AppIdentity(name=config.app.name, instance=instance, version=config.app.version)
+app = config.app
+identity = AppIdentity(name=app.name, instance=f"{app.name}-{stack}", version=app.version)
 
 namespace = Namespace(
     "namespace",
     NamespaceArgs(
         name=config.namespace_for(stack),
         labels=identity.labels("namespace"),
+        environment=config.environment,
         dns_namespace=config.network.dns_namespace,
         protect=production,
     ),
 )
 
+env_secrets = []
+if not config.secrets.empty:
+    app_secrets = AppSecrets(
+        f"{app.name}-secrets",
+        AppSecretsArgs(
+            namespace=namespace.name,
+            object_name=k8s_name(app.name, "secrets"),
+            labels=identity.labels("secrets"),
+            values={k: v.get_secret_value() for k, v in config.secrets.values.items()},
+            generated=config.secrets.generated,
+            length=config.secrets.length,
+            protect=production,
+        ),
+    )
+    env_secrets.append(app_secrets.env_secret)
+
 backend = Backend(
-    config.app.name,
+    app.name,
     BackendArgs(
         namespace=namespace.name,
-        instance=instance,
-        app=config.app,
+        instance=identity.instance,
+        app=app,
         network=config.network,
+        secrets=env_secrets,
         strict_spread=production,
     ),
 )

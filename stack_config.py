@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from components.backend.spec import AppSpec
 from components.network import NetworkSpec
+from components.secrets import SecretsSpec
 from components.spec import DNS_LABEL, Environment, Spec, spec_type
 
 PROJECT = "shipyard"
@@ -38,6 +39,7 @@ class StackConfig(Spec):
     namespace: str = Field(pattern=f"({DNS_LABEL})|^$", max_length=63)
     app: AppSpec
     network: NetworkSpec
+    secrets: SecretsSpec
 
     def namespace_for(self, stack: str) -> str:
         return self.namespace or f"{self.app.name}-{stack}"
@@ -53,15 +55,23 @@ class ConfigError(pulumi.RunError):
         super().__init__(f"invalid config for stack '{stack}' ({count}); nothing was deployed:\n{lines}")
 
 
-def current_config() -> dict[str, str]:
-    """Every config key the engine passed to this program, as `namespace:key` -> text."""
+def current_config() -> tuple[dict[str, str], set[str]]:
+    """Every config key the engine passed to this program (`namespace:key` -> text),
+    and which of them hold secrets."""
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env())
-    return {key: pulumi.runtime.get_config(key) for key in keys}
+    secret = {key for key in keys if pulumi.runtime.is_config_secret(key)}
+    return {key: pulumi.runtime.get_config(key) for key in keys}, secret
 
 
-def load(raw: Mapping[str, str], stack: str) -> StackConfig:
+def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) -> StackConfig:
     """Parse and validate a stack's config, or raise `ConfigError` naming every bad key."""
     problems: list[str] = []
+    secret_values = raw.get(f"{PROJECT}:secrets")
+    if secret_values and f"{PROJECT}:secrets" not in set(secret_keys) and _has_values(secret_values):
+        problems.append(
+            "secrets.values: stored in clear text; set each with "
+            "`pulumi config set --secret --path 'secrets.values.NAME' VALUE`"
+        )
     values: dict[str, object] = {}
     for key, text in sorted(raw.items()):
         namespace, _, name = key.partition(":")
@@ -81,6 +91,13 @@ def load(raw: Mapping[str, str], stack: str) -> StackConfig:
         raise ConfigError(stack, problems)
     assert config is not None
     return config
+
+
+def _has_values(text: str) -> bool:
+    try:
+        return bool(json.loads(text).get("values"))
+    except (json.JSONDecodeError, AttributeError):
+        return False
 
 
 def _decode(name: str, text: str, problems: list[str]) -> object:

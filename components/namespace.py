@@ -11,6 +11,8 @@ from components import network
 
 TYPE = "shipyard:platform:Namespace"
 POD_SECURITY_LEVEL = "restricted"
+ENVIRONMENT_LABEL = "shipyard.dev/environment"
+"""Tells the safety rules (tests and policy pack) which environment's rules apply."""
 
 
 def pod_security_labels(level: str = POD_SECURITY_LEVEL) -> dict[str, str]:
@@ -28,6 +30,8 @@ class NamespaceArgs:
     """The namespace to create."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the namespace and its policies, besides the Pod Security ones."""
+    environment: str = "development"
+    """development, staging or production; recorded as a namespace label."""
     dns_namespace: str = "kube-system"
     """Where the cluster DNS runs; every pod may reach it on port 53."""
     protect: bool = False
@@ -47,7 +51,12 @@ class Namespace(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, labels={**meta_labels, **pod_security_labels()}
+                name=args.name,
+                labels={
+                    **meta_labels,
+                    ENVIRONMENT_LABEL: args.environment,
+                    **pod_security_labels(),
+                },
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, retain_on_delete=args.protect

@@ -48,7 +48,7 @@ def test_defaults_come_from_pulumi_yaml_and_specs():
 
 
 def test_can_configure_namespace_and_environment():
-    config = load(app_with(replicas={"min": 2, "max": 4}), namespace="shop", environment="production")
+    config = load(PROD_APP, namespace="shop", environment="production")
     assert config.namespace_for("prod") == "shop"
     assert config.environment == "production"
 
@@ -72,14 +72,32 @@ def test_replicas_max_must_not_be_below_min():
     ]
 
 
+DIGEST = "sha256:" + "a" * 64
+PROD_APP = {**MINIMAL_APP, "image": f"{MINIMAL_APP['image']}@{DIGEST}", "replicas": {"min": 2, "max": 2}}
+
+
 def test_production_needs_two_web_replicas():
-    assert problems(environment="production") == [
+    assert problems(app={**PROD_APP, "replicas": {"min": 1, "max": 1}}, environment="production") == [
         "app.replicas.min (1) must be >= 2 in production, so the app survives a node loss"
     ]
 
 
+def test_production_needs_an_image_digest():
+    [problem] = problems(app={**PROD_APP, "image": MINIMAL_APP["image"]}, environment="production")
+    assert problem.startswith(f"app.image ({MINIMAL_APP['image']}) must carry a digest in production")
+
+
+def test_production_accepts_an_image_it_builds_and_pushes():
+    app = {**PROD_APP, "image": MINIMAL_APP["image"], "build": {"push": True}}
+    assert load(app, environment="production").app.build is not None
+
+
+def test_development_accepts_a_tag_alone():
+    assert load().app.image == MINIMAL_APP["image"]
+
+
 def test_production_needs_two_replicas_of_each_worker():
-    app = app_with(replicas={"min": 2, "max": 2}, workers=[worker(replicas=1)])
+    app = {**PROD_APP, "workers": [worker(replicas=1)]}
     assert problems(app, environment="production") == [
         "app.workers[0].replicas (1) must be >= 2 in production, so the worker survives a node loss"
     ]
@@ -92,7 +110,7 @@ def test_scheduler_must_be_a_singleton():
 
 
 def test_scheduler_singleton_is_allowed_in_production():
-    app = app_with(replicas={"min": 2, "max": 2}, workers=[worker(name="beat", role="scheduler")])
+    app = {**PROD_APP, "workers": [worker(name="beat", role="scheduler")]}
     assert load(app, environment="production").app.workers[0].singleton
 
 
@@ -264,3 +282,42 @@ def test_config_error_is_a_pulumi_run_error():
 def test_object_values_arrive_as_json_text():
     config, _ = config_from({"shipyard:app": MINIMAL_APP})
     assert json.loads(config["shipyard:app"]) == MINIMAL_APP
+
+
+# -- secrets ---------------------------------------------------------------------------
+
+
+def test_no_secrets_by_default():
+    assert load().secrets.empty
+
+
+def test_secret_values_must_be_encrypted_in_the_stack_file():
+    assert problems(secrets={"values": {"PLAID_SECRET": "in-clear"}}) == [
+        "secrets.values: stored in clear text; set each with "
+        "`pulumi config set --secret --path 'secrets.values.NAME' VALUE`"
+    ]
+
+
+def test_encrypted_secret_values_are_accepted_and_masked():
+    config, secret_keys = config_from(
+        {"shipyard:app": MINIMAL_APP, "shipyard:secrets": {"values": {"PLAID_SECRET": {"secure": "v1:abc"}}}}
+    )
+    loaded = stack_config.load(config, "test", secret_keys)
+    assert "PLAID_SECRET" in loaded.secrets.values
+    assert "placeholder" not in repr(loaded.secrets)
+
+
+def test_secret_names_are_not_repeated():
+    assert problems(secrets={"generated": ["SECRET_KEY", "SECRET_KEY"]}) == [
+        "secrets.generated names must be unique; repeated: SECRET_KEY"
+    ]
+
+
+def test_secret_name_cannot_be_both_given_and_generated():
+    config, secret_keys = config_from(
+        {"shipyard:app": MINIMAL_APP,
+         "shipyard:secrets": {"values": {"SECRET_KEY": {"secure": "v1:x"}}, "generated": ["SECRET_KEY"]}}
+    )
+    with pytest.raises(ConfigError) as caught:
+        stack_config.load(config, "test", secret_keys)
+    assert caught.value.problems == ["SECRET_KEY is in both secrets.values and secrets.generated; keep one"]

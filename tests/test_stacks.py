@@ -73,6 +73,11 @@ def test_prod_has_everything_a_production_backend_needs():
     assert containers(recording.one("Job"))[0]["command"] == ["flask", "db", "upgrade"]
     [namespace] = recording.find("Namespace")
     assert namespace.protect
+    # Generated keys reach every app pod through the app's Secret.
+    assert set(recording.one("Secret", "blockscore-secrets")["stringData"]) == {"SECRET_KEY", "JWT_SECRET_KEY"}
+    for deployment in ("blockscore", "blockscore-celery", "blockscore-beat"):
+        env_from = containers(recording.one("Deployment", deployment))[0]["envFrom"]
+        assert {"secretRef": {"name": "blockscore-secrets"}} in env_from
 
 
 def test_dev_is_one_small_replica_without_autoscaler():

@@ -22,6 +22,7 @@ from pulumi.runtime.sync_await import _sync_await
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 MOCK_DIGEST = "sha256:" + "0" * 64
+MOCK_PASSWORD = "mock-generated-password"
 KUBERNETES_PREFIX = "kubernetes:"
 
 
@@ -105,10 +106,16 @@ class Recording:
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like a provider would: inputs come back as state, plus computed outputs."""
 
+    def __init__(self, generated_password: str = MOCK_PASSWORD):
+        self.generated_password = generated_password
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         state = dict(args.inputs)
         if args.typ == "docker:index/image:Image":
             state["repoDigest"] = f"{_unwrap_value(state['imageName'])}@{MOCK_DIGEST}"
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # The provider marks a generated password secret; so does this mock.
+            state["result"] = rpc.wrap_rpc_secret(f"{self.generated_password}-{args.name}")
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
@@ -152,6 +159,7 @@ def run_program(
     project: str = "shipyard",
     program: Callable[[], object] | None = None,
     recording: Recording | None = None,
+    generated_password: str = MOCK_PASSWORD,
 ) -> Recording:
     """Run the program (by default `__main__.py`) for `stack` with `config`; record it.
 
@@ -159,7 +167,7 @@ def run_program(
     has settled; pass your own `recording` to see what was registered before them.
     """
     recording = Recording() if recording is None else recording
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(generated_password)
     # A fresh root stack per run: runs in one process must not see each other.
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(

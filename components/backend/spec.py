@@ -35,6 +35,11 @@ def _pinned_image(reference: str) -> str:
     return reference
 
 
+def has_digest(reference: str) -> bool:
+    match = _IMAGE.match(reference)
+    return match is not None and match["digest"] is not None
+
+
 def image_tag(reference: str) -> str:
     """The version part of a pinned reference: its tag, or the start of its digest."""
     match = _IMAGE.match(reference)
@@ -247,6 +252,17 @@ class AppSpec(Spec):
                 f"`min` ({replicas.min}) must be >= 2 in production, so the app survives a node loss"
             )
         return replicas
+
+    @model_validator(mode="after")
+    def _digest_in_production(self, info: ValidationInfo) -> AppSpec:
+        # A built and pushed image already runs by digest.
+        built_by_us = self.build is not None and self.build.push
+        if is_production(info) and not has_digest(self.image) and not built_by_us:
+            raise rule_error(
+                f"`image` ({self.image}) must carry a digest in production "
+                "(app:1.4.2@sha256:...): a tag can be pushed again, a digest cannot"
+            )
+        return self
 
     @model_validator(mode="after")
     def _worker_names_unique(self) -> AppSpec:
