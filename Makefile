@@ -4,8 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 STAMP  := $(VENV)/.installed
+# checkov pins an old `packaging` that breaks pulumi, so it gets a virtualenv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: venv render validate test bench docs clean
+.PHONY: venv checkov render validate test bench docs clean
 
 venv: $(STAMP)
 
@@ -14,16 +18,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@
 
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
 ## make render STACK=prod: write build/$(STACK)/manifests.yaml and list its objects
 render: $(STAMP)
 	$(PY) -m tools.render $(STACK)
 
-## make validate STACK=prod: render, then check every object against the Kubernetes schemas
-validate: render
+## make validate STACK=prod: render, then the schemas and every safety rule, with a per-rule summary
+validate: render $(CHECKOV_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
 ## make test: the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest
 
 ## make bench: how long the program takes under mocks (figures, not pass/fail)

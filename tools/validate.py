@@ -1,7 +1,9 @@
-"""`make validate STACK=<stack>`: rendered objects against the Kubernetes schemas.
+"""`make validate STACK=<stack>`: a stack's objects through every check, rule by rule.
 
-Strict mode (unknown fields are errors) for the oldest and newest Kubernetes minors
-the project supports. A kind without a schema is an error, not a skip.
+First the Kubernetes schemas, in strict mode (unknown fields are errors) for the
+oldest and newest Kubernetes minors the project supports, where a kind without a
+schema is an error, not a skip; then the safety rules of policy/safety (hardening,
+Pod Security, reliability, data safety, secret exposure).
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
-import yaml
+import pulumi
 
-from tools.recording import ROOT
+from tools.gate import run_gate, summary
+from tools.render import render
 
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
 
@@ -36,25 +38,28 @@ def problems(manifests: Iterable[dict[str, Any]], versions: Iterable[str] = KUBE
     return found
 
 
-def load(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack")
     stack = parser.parse_args(argv).stack
-    path = ROOT / "build" / stack / "manifests.yaml"
-    if not path.exists():
-        print(f"{path.relative_to(ROOT)} is missing: run make render STACK={stack}", file=sys.stderr)
-        return 2
-    manifests = load(path)
+    try:
+        recording = render(stack)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    manifests = recording.manifests()
     found = problems(manifests)
     versions = ", ".join(v.rsplit(".", 1)[0] for v in KUBERNETES_VERSIONS)
+    print(f"stack {stack}")
+    print(
+        f"{'ok  ' if not found else 'FAIL'} {'schemas':<16} checked {len(manifests):3d}, "
+        f"failed {len(found)}, skipped 0  (strict, Kubernetes {versions})"
+    )
     for line in found:
-        print(f"FAIL {line}")
-    print(f"schemas (strict, Kubernetes {versions}): {len(manifests)} objects, {len(found)} failures")
-    return 1 if found else 0
+        print(f"       FAIL {line}")
+    reports = run_gate(recording)
+    print(summary(reports))
+    return 1 if found or not all(r.passed for r in reports) else 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,15 @@ WEB = "web"
 SHARED = "backend"
 """Component label of objects every app pod uses (service account, environment, egress)."""
 SERVICE_PORT = 80
+SINGLETON_ANNOTATION = "shipyard.dev/singleton"
+SCHEDULER_REASON = "scheduler: a second one would run every periodic task twice"
+# checkov's CKV_K8S_35 (CIS 5.4.1) prefers secrets as files. These apps are configured
+# through their environment (DATABASE_URL, API keys), as their frameworks expect.
+ENV_SECRETS_SKIP = {
+    "checkov.io/skip1": "CKV_K8S_35=the app reads its credentials from environment "
+    "variables (12-factor); they come from Secrets via envFrom, never from literal values"
+}
+"""Declares, with its reason, a workload that must run as one pod (see policy/safety)."""
 # Defaults for every Python process; the app's own `env` wins over them.
 PYTHON_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -89,6 +98,9 @@ class Backend(pulumi.ComponentResource):
             env_checksum=_checksum(env.data, *(s.checksum for s in args.secrets)),
         )
 
+        # Set on each workload object, since checkov reads skips from the object itself.
+        self._workload_annotations = ENV_SECRETS_SKIP if args.secrets else {}
+
         rollout_after = []
         if app.migration is not None:
             rollout_after.append(
@@ -97,6 +109,7 @@ class Backend(pulumi.ComponentResource):
                     app_name=app.name,
                     namespace=args.namespace,
                     labels=self._identity.labels("migration"),
+                    annotations=self._workload_annotations,
                     app_pod=self._pod,
                     migration=app.migration,
                     opts=self._child(),
@@ -122,9 +135,14 @@ class Backend(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _metadata(self, name: str, component: str) -> k8s.meta.v1.ObjectMetaArgs:
+    def _metadata(
+        self, name: str, component: str, annotations: dict[str, str] | None = None
+    ) -> k8s.meta.v1.ObjectMetaArgs:
         return k8s.meta.v1.ObjectMetaArgs(
-            name=name, namespace=self._args.namespace, labels=self._identity.labels(component)
+            name=name,
+            namespace=self._args.namespace,
+            labels=self._identity.labels(component),
+            annotations=annotations,
         )
 
     def _service_account(self) -> k8s.core.v1.ServiceAccount:
@@ -151,9 +169,10 @@ class Backend(pulumi.ComponentResource):
         component: str,
         container: k8s.core.v1.ContainerArgs,
         replicas: int | None,
-        singleton: bool,
+        singleton: str | None,
         grace_seconds: int,
     ) -> k8s.apps.v1.Deployment:
+        """`singleton` is None, or why this workload must never run twice."""
         selector = self._identity.selector(component)
         if singleton:
             # Never two at once, not even during a rollout.
@@ -169,7 +188,11 @@ class Backend(pulumi.ComponentResource):
         spread = () if singleton else pod.topology_spread(selector, strict_nodes=self._args.strict_spread)
         return k8s.apps.v1.Deployment(
             resource_name,
-            metadata=self._metadata(object_name, component),
+            metadata=self._metadata(
+                object_name,
+                component,
+                {**self._workload_annotations, **({SINGLETON_ANNOTATION: singleton} if singleton else {})},
+            ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=replicas,
                 revision_history_limit=5,
@@ -220,7 +243,7 @@ class Backend(pulumi.ComponentResource):
             container=container,
             # With an autoscaler, a replicas field would reset the HPA's count on every update.
             replicas=None if app.replicas.autoscaled else app.replicas.min,
-            singleton=False,
+            singleton=None,
             # Longer than the pause plus the server's own drain, so the kubelet never
             # kills a worker that is still finishing a request.
             grace_seconds=app.pre_stop_seconds + app.graceful_shutdown_seconds + 10,
@@ -299,7 +322,7 @@ class Backend(pulumi.ComponentResource):
             component=component,
             container=container,
             replicas=worker.replicas,
-            singleton=worker.singleton,
+            singleton=SCHEDULER_REASON if worker.singleton else None,
             grace_seconds=worker.graceful_shutdown_seconds + 10,
         )
         if not worker.singleton:

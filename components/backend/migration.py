@@ -33,6 +33,7 @@ def migration_job(
     app_name: str,
     namespace: pulumi.Input[str],
     labels: dict[str, str],
+    annotations: dict[str, str],
     app_pod: AppPod,
     migration: MigrationSpec,
     opts: pulumi.ResourceOptions,
@@ -48,6 +49,7 @@ def migration_job(
             ),
             namespace=namespace,
             labels=labels,
+            annotations=annotations or None,
         ),
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=migration.retries,
