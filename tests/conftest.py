@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The safety rules live in the policy pack's folder (they are published with it).
+sys.path.insert(0, str(ROOT / "policy"))
 # An f-string over an Output raises instead of quietly printing a warning text.
 os.environ["PULUMI_ERROR_OUTPUT_STRING"] = "true"
 
