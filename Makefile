@@ -8,8 +8,11 @@ STAMP  := $(VENV)/.installed
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
+# actionlint checks the GitHub workflows; built from its Go module into .tools/.
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := .tools/bin/actionlint
 
-.PHONY: venv checkov render validate test bench docs clean
+.PHONY: venv checkov actionlint render validate test bench docs clean
 
 venv: $(STAMP)
 
@@ -25,6 +28,11 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	touch $@
 
+actionlint: $(ACTIONLINT)
+
+$(ACTIONLINT):
+	GOTOOLCHAIN=local GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
 ## make render STACK=prod: write build/$(STACK)/manifests.yaml and list its objects
 render: $(STAMP)
 	$(PY) -m tools.render $(STACK)
@@ -34,7 +42,7 @@ validate: render $(CHECKOV_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
 ## make test: the whole test suite
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT)
 	$(PY) -m pytest
 
 ## make bench: how long the program takes under mocks (figures, not pass/fail)

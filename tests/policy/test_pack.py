@@ -1,0 +1,60 @@
+"""policy/pack.py: the policy pack runs the same rules, through the policy SDK's types."""
+
+from __future__ import annotations
+
+from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, StackValidationArgs
+
+from pack import PACK_NAME, POLICIES
+from safety import RULES
+from tests.policy.fixtures import changed, container_of, deployment
+from tools import render
+
+
+def policy_resource(type_: str, name: str, props: dict, urn: str, protect: bool = False) -> PolicyResource:
+    options = PolicyResourceOptions(
+        protect=protect, ignore_changes=[], delete_before_replace=False, aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
+    )
+    return PolicyResource(type_, props, urn, name, options, None, None, [], {})
+
+
+def stack_resources(stack: str) -> list[PolicyResource]:
+    recording = render.render(stack)
+    return [policy_resource(r.type, r.name, r.inputs, r.urn, r.protect) for r in recording.resources if r.custom]
+
+
+def run(resources: list[PolicyResource]) -> dict[str, list[tuple[str, str | None]]]:
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for policy in POLICIES:
+        reported: list[tuple[str, str | None]] = []
+        policy.validate(StackValidationArgs(resources), lambda message, urn=None: reported.append((message, urn)))
+        found[policy.name] = reported
+    return found
+
+
+def test_one_mandatory_policy_per_rule():
+    assert PACK_NAME == "shipyard-safety"
+    assert [p.name for p in POLICIES] == [rule.RULE for rule in RULES]
+    assert all(p.enforcement_level.value == "mandatory" for p in POLICIES)
+
+
+def test_the_prod_stack_passes_the_pack():
+    assert run(stack_resources("prod")) == {rule.RULE: [] for rule in RULES}
+
+
+def test_a_privileged_pod_is_reported_against_its_urn():
+    bad = changed(deployment(), lambda m: container_of(m)["securityContext"].update(privileged=True))
+    urn = "urn:pulumi:prod::shipyard::kubernetes:apps/v1:Deployment::web"
+    found = run(stack_resources("prod") + [policy_resource("kubernetes:apps/v1:Deployment", "web", bad, urn)])
+    assert ("Deployment web: container web: privileged", urn) in found["pod-security"]
+    assert any("CKV_K8S_16" in message for message, _ in found["hardening"])
+
+
+def test_protect_comes_from_the_policy_sdk_options():
+    resources = stack_resources("prod")
+    unprotected = [
+        policy_resource(r.resource_type, r.name, r.props, r.urn, protect=False) if r.props.get("kind") == "Secret" else r
+        for r in resources
+    ]
+    messages = [m for m, _ in run(unprotected)["data-safety"]]
+    assert messages == ["Secret blockscore-secrets: not protected (protect)"]

@@ -1,0 +1,66 @@
+"""The GitHub workflows: valid (actionlint), and doing what the README promises."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.recording import ROOT
+from tools.stacks import stack_names
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONLINT = ROOT / ".tools" / "bin" / "actionlint"
+needs_actionlint = pytest.mark.skipif(not ACTIONLINT.exists(), reason="built by `make actionlint`")
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ACTIONLINT), "-no-color", *map(str, paths)], capture_output=True, text=True, cwd=ROOT)
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def steps(job: dict) -> list[dict]:
+    return job["steps"]
+
+
+@needs_actionlint
+def test_workflows_pass_actionlint():
+    result = actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_actionlint
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
+    assert actionlint(broken).returncode != 0
+
+
+def test_pull_requests_run_the_tests_then_preview_every_stack_with_the_policy_pack():
+    jobs = workflow("pull-request.yml")["jobs"]
+    assert any(step.get("run") == "make test" for step in steps(jobs["test"]))
+    preview = jobs["preview"]
+    assert preview["needs"] == "test"
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == stack_names()
+    [pulumi] = [s for s in steps(preview) if s.get("uses", "").startswith("pulumi/actions@")]
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["comment-on-pr"] is True
+
+
+def test_main_deploys_prod_behind_the_protected_environment():
+    spec = workflow("deploy.yml")
+    assert spec[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads the key `on` as True
+    job = spec["jobs"]["up"]
+    assert job["environment"] == "production"
+    [pulumi] = [s for s in steps(job) if s.get("uses", "").startswith("pulumi/actions@")]
+    assert (pulumi["with"]["command"], pulumi["with"]["stack-name"]) == ("up", "prod")
+    assert pulumi["with"]["policyPacks"] == "policy"
