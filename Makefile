@@ -11,8 +11,11 @@ CHECKOV_VERSION := 3.3.30
 # actionlint checks the GitHub workflows; built from its Go module into .tools/.
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := .tools/bin/actionlint
+# Validators generated from the cert-manager and Prometheus operator CRDs (npm, pinned
+# in tools/crd/package-lock.json), for custom resources.
+CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint render validate test bench docs clean
+.PHONY: venv checkov actionlint crd-schemas render validate test bench docs clean
 
 venv: $(STAMP)
 
@@ -33,16 +36,22 @@ actionlint: $(ACTIONLINT)
 $(ACTIONLINT):
 	GOTOOLCHAIN=local GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
+crd-schemas: $(CRD_STAMP)
+
+$(CRD_STAMP): tools/crd/package.json tools/crd/package-lock.json
+	npm ci --prefix tools/crd --no-audit --no-fund --silent
+	touch $@
+
 ## make render STACK=prod: write build/$(STACK)/manifests.yaml and list its objects
 render: $(STAMP)
 	$(PY) -m tools.render $(STACK)
 
 ## make validate STACK=prod: render, then the schemas and every safety rule, with a per-rule summary
-validate: render $(CHECKOV_STAMP)
+validate: render $(CHECKOV_STAMP) $(CRD_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
 ## make test: the whole test suite
-test: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT)
+test: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP)
 	$(PY) -m pytest
 
 ## make bench: how long the program takes under mocks (figures, not pass/fail)

@@ -46,7 +46,7 @@ def test_wrong_types_and_unknown_fields_fail_on_both_versions(change, where):
 
 def test_a_kind_without_a_schema_is_an_error():
     found = validate.problems([{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}])
-    assert found and "no schema for example.com/v1 Widget" in found[0]
+    assert found and "no CRD schema for example.com/v1 Widget" in found[0]
 
 
 def test_a_field_removed_from_the_api_fails():
