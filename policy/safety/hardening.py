@@ -10,6 +10,7 @@ production, failures are warnings: a development stack may run an image by tag.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -41,9 +42,25 @@ def find_checkov() -> str | None:
 
 def run_checkov(manifests: Sequence[Mapping[str, Any]], checkov: str) -> dict[str, Any]:
     """checkov's JSON results for these objects (passed, failed and skipped checks)."""
+    documents = yaml.safe_dump_all([_plain(m) for m in manifests], sort_keys=False)
+    return _run_checkov_cached(documents, checkov)
+
+
+def _plain(value: Any) -> Any:
+    # Policy SDK props are read-only mappings; checkov wants plain YAML.
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=32)
+def _run_checkov_cached(documents: str, checkov: str) -> dict[str, Any]:
+    # checkov takes seconds to start; the same objects get the same answer.
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "manifests.yaml"
-        path.write_text(yaml.safe_dump_all([dict(m) for m in manifests], sort_keys=False))
+        path.write_text(documents)
         completed = subprocess.run(
             [checkov, "-f", str(path), "--framework", "kubernetes", "--skip-download",
              "--output", "json", "--soft-fail"],
