@@ -47,11 +47,14 @@ def run_checkov(manifests: Sequence[Mapping[str, Any]], checkov: str) -> dict[st
 
 
 def _plain(value: Any) -> Any:
-    # Policy SDK props are read-only mappings; checkov wants plain YAML.
+    # The policy SDK hands over proxies of mappings and lists; checkov wants plain YAML.
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # The engine's wire format has only doubles; checkov compares UIDs as integers.
+        return int(value)
     return value
 
 
