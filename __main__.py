@@ -8,6 +8,7 @@ import pulumi
 
 import stack_config
 from components.backend import Backend, BackendArgs
+from components.database import Database, DatabaseArgs
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
 from components.secrets import AppSecrets, AppSecretsArgs
@@ -30,7 +31,25 @@ namespace = Namespace(
     ),
 )
 
-env_secrets = []
+# The labels every pod of the app carries (web, workers, migration): what data stores admit.
+app_pods = {k: v for k, v in identity.selector("").items() if k != "app.kubernetes.io/component"}
+env_secrets, egress, migration_env = [], [], []
+
+if config.database.enabled:
+    database = Database(
+        f"{app.name}-database",
+        DatabaseArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=config.database,
+            client_pods=app_pods,
+            protect=production,
+        ),
+    )
+    env_secrets.append(database.env_secret)
+    egress.append(database.client_egress)
+    migration_env += database.migration_env
+
 if not config.secrets.empty:
     app_secrets = AppSecrets(
         f"{app.name}-secrets",
@@ -54,6 +73,8 @@ backend = Backend(
         app=app,
         network=config.network,
         secrets=env_secrets,
+        egress=egress,
+        migration_env=migration_env,
         strict_spread=production,
     ),
 )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from components.backend.spec import AppSpec
+from components.database import DatabaseSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
 from components.spec import DNS_LABEL, Environment, Spec, spec_type
@@ -26,6 +27,8 @@ PROJECT = "shipyard"
 # Config namespaces that belong to the providers this program uses; any other
 # namespace is most likely a misspelt project name.
 PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "docker", "pulumi"})
+# Fields that hold credentials: their top-level key must be stored encrypted.
+SECRET_FIELDS = {"secrets": "values", "database": "url"}
 
 
 class StackConfig(Spec):
@@ -40,6 +43,7 @@ class StackConfig(Spec):
     app: AppSpec
     network: NetworkSpec
     secrets: SecretsSpec
+    database: DatabaseSpec
 
     def namespace_for(self, stack: str) -> str:
         return self.namespace or f"{self.app.name}-{stack}"
@@ -66,12 +70,15 @@ def current_config() -> tuple[dict[str, str], set[str]]:
 def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) -> StackConfig:
     """Parse and validate a stack's config, or raise `ConfigError` naming every bad key."""
     problems: list[str] = []
-    secret_values = raw.get(f"{PROJECT}:secrets")
-    if secret_values and f"{PROJECT}:secrets" not in set(secret_keys) and _has_values(secret_values):
-        problems.append(
-            "secrets.values: stored in clear text; set each with "
-            "`pulumi config set --secret --path 'secrets.values.NAME' VALUE`"
-        )
+    secret_keys = set(secret_keys)
+    for key, field in SECRET_FIELDS.items():
+        text = raw.get(f"{PROJECT}:{key}")
+        if text and f"{PROJECT}:{key}" not in secret_keys and _has(text, field):
+            name = f"{key}.{field}" + (".NAME" if key == "secrets" else "")
+            problems.append(
+                f"{key}.{field}: stored in clear text; set it with "
+                f"`pulumi config set --secret --path '{name}' VALUE`"
+            )
     values: dict[str, object] = {}
     for key, text in sorted(raw.items()):
         namespace, _, name = key.partition(":")
@@ -93,9 +100,9 @@ def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) ->
     return config
 
 
-def _has_values(text: str) -> bool:
+def _has(text: str, field: str) -> bool:
     try:
-        return bool(json.loads(text).get("values"))
+        return bool(json.loads(text).get(field))
     except (json.JSONDecodeError, AttributeError):
         return False
 

@@ -293,7 +293,7 @@ def test_no_secrets_by_default():
 
 def test_secret_values_must_be_encrypted_in_the_stack_file():
     assert problems(secrets={"values": {"PLAID_SECRET": "in-clear"}}) == [
-        "secrets.values: stored in clear text; set each with "
+        "secrets.values: stored in clear text; set it with "
         "`pulumi config set --secret --path 'secrets.values.NAME' VALUE`"
     ]
 

@@ -57,6 +57,8 @@ class BackendArgs:
     """Secrets for the app's environment: database and cache URLs, API keys."""
     egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
     """Destinations the app's pods may reach besides DNS (its database, its cache)."""
+    migration_env: Sequence[k8s.core.v1.EnvVarArgs] = ()
+    """Variables that differ for the migration Job, e.g. a direct database URL past a pooler."""
     strict_spread: bool = False
     """Refuse to put two web or worker pods on one node (production)."""
 
@@ -112,6 +114,7 @@ class Backend(pulumi.ComponentResource):
                     annotations=self._workload_annotations,
                     app_pod=self._pod,
                     migration=app.migration,
+                    env=args.migration_env,
                     opts=self._child(),
                 )
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -36,10 +37,11 @@ def migration_job(
     annotations: dict[str, str],
     app_pod: AppPod,
     migration: MigrationSpec,
+    env: Sequence[k8s.core.v1.EnvVarArgs] = (),
     opts: pulumi.ResourceOptions,
 ) -> k8s.batch.v1.Job:
     container = app_pod.container(
-        "migrate", command=migration.command, resources=migration.resources
+        "migrate", command=migration.command, resources=migration.resources, env=env
     )
     return k8s.batch.v1.Job(
         name,

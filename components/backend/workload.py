@@ -39,6 +39,7 @@ class AppPod:
         probes: pod.ProbeSet | None = None,
         ports: Sequence[k8s.core.v1.ContainerPortArgs] = (),
         pre_stop_seconds: int = 0,
+        env: Sequence[k8s.core.v1.EnvVarArgs] = (),
     ) -> k8s.core.v1.ContainerArgs:
         # The sleep action needs no shell in the image (distroless images have none).
         lifecycle = (
@@ -57,6 +58,8 @@ class AppPod:
             command=list(command) if command else None,
             ports=list(ports) or None,
             env_from=list(self.env_from),
+            # Explicit variables win over envFrom ones of the same name.
+            env=list(env) or None,
             resources=pod.resource_requirements(
                 resources.requests.model_dump(), resources.limits.model_dump()
             ),

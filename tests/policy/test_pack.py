@@ -56,5 +56,8 @@ def test_protect_comes_from_the_policy_sdk_options():
         policy_resource(r.resource_type, r.name, r.props, r.urn, protect=False) if r.props.get("kind") == "Secret" else r
         for r in resources
     ]
-    messages = [m for m, _ in run(unprotected)["data-safety"]]
-    assert messages == ["Secret blockscore-secrets: not protected (protect)"]
+    messages = sorted(m for m, _ in run(unprotected)["data-safety"])
+    assert messages == sorted(
+        f"Secret {name}: not protected (protect)"
+        for name in ("blockscore-db", "blockscore-db-server", "blockscore-secrets")
+    )

@@ -1,0 +1,128 @@
+"""What a stack can ask of its PostgreSQL database."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, ValidationInfo, create_model, model_validator
+
+from components.backend.spec import PinnedImage, ResourcesSpec, ComputeSpec, has_digest
+from components.database import tuning
+from components.quantities import MemoryQuantity
+from components.spec import Spec, is_production, rule_error
+
+IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
+# Official images pinned by digest, by PostgreSQL major version.
+POSTGRES_IMAGES = {
+    17: "postgres:17.6-bookworm@sha256:f3bd19c606e442c3d7bdfa8002e03fe260a1023351e0ea4598032022b68dd6e3",
+}
+EXPORTER_IMAGE = (
+    "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
+    "@sha256:38606faa38c54787525fb0ff2fd6b41b4cfb75d455c1df294927c5f611699b17"
+)
+PGBOUNCER_IMAGE = (
+    "edoburu/pgbouncer:v1.23.1-p2@sha256:122bac472cfb0b92dca81a72421c93c3c5a840899e2002690a39742427cfcd49"
+)
+# Extensions shipped with the official image (contrib) that apps commonly create.
+EXTENSIONS = Literal[
+    "pg_stat_statements", "uuid-ossp", "pgcrypto", "citext", "pg_trgm", "hstore",
+    "btree_gin", "btree_gist", "unaccent", "fuzzystrmatch", "ltree", "intarray", "tablefunc",
+]
+
+
+def _setting(name: str):
+    return Annotated[str | int | float | None, AfterValidator(lambda v: None if v is None else tuning.check_value(name, v))]
+
+
+TuningSpec = create_model(
+    "TuningSpec",
+    __config__=ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True),
+    __doc__="postgresql.conf settings by their PostgreSQL names; unset ones are derived from the memory limit and volume.",
+    **{name: (_setting(name), Field(default=None, description=f"PostgreSQL `{name}` ({kind})")) for name, kind in tuning.SETTINGS.items()},
+)
+
+
+class StorageSpec(Spec):
+    """The data volume, one per database pod, kept when the pod or the StatefulSet goes."""
+
+    size: MemoryQuantity = "10Gi"
+    """Capacity of the volume claim."""
+    storage_class: str | None = None
+    """StorageClass of the claim; the cluster's default when not given."""
+
+
+class PgBouncerSpec(Spec):
+    """A connection pooler in front of the database; apps then connect through it."""
+
+    enabled: bool = False
+    """Run PgBouncer and give apps its URL (migrations and backups keep the direct one)."""
+    pool_mode: Literal["transaction", "session"] = "transaction"
+    """`transaction` shares server connections between transactions, as the FastAPI guide asks."""
+    max_client_conn: int = Field(default=1000, ge=10, le=100000)
+    """Client connections PgBouncer accepts in total."""
+    default_pool_size: int = Field(default=20, ge=1, le=1000)
+    """Server connections per database and user."""
+    replicas: int = Field(default=2, ge=1, le=20)
+    """PgBouncer pods."""
+    image: PinnedImage = PGBOUNCER_IMAGE
+    """PgBouncer image, pinned."""
+
+
+class DatabaseSpec(Spec):
+    """PostgreSQL: in the cluster (a StatefulSet with one primary) or an external managed server."""
+
+    enabled: bool = False
+    """Give the app a database."""
+    mode: Literal["in-cluster", "external"] = "in-cluster"
+    """`external` for a managed server (RDS, Cloud SQL) reached through `url`."""
+    version: int = Field(default=17, ge=14, le=18)
+    """PostgreSQL major version."""
+    image: PinnedImage | None = None
+    """Server image; the pinned official image of `version` when not given."""
+    name: str = Field(default="app", pattern=IDENTIFIER)
+    """Database name."""
+    user: str = Field(default="app", pattern=IDENTIFIER)
+    """The app's role: owns the database, is not a superuser."""
+    storage: StorageSpec = StorageSpec()
+    """The data volume."""
+    resources: ResourcesSpec = ResourcesSpec(
+        requests=ComputeSpec(cpu="250m", memory="512Mi"), limits=ComputeSpec(cpu="2", memory="1Gi")
+    )
+    """Requests and limits of the server; memory tuning is derived from the memory limit."""
+    tuning: TuningSpec = TuningSpec()  # type: ignore[valid-type]
+    """postgresql.conf overrides, by PostgreSQL setting name."""
+    extensions: list[EXTENSIONS] = ["pg_stat_statements"]
+    """Extensions created in the app's database at first start."""
+    pgbouncer: PgBouncerSpec = PgBouncerSpec()
+    """Optional connection pooler."""
+    url: SecretStr | None = None
+    """External mode: the server's URL, set with `pulumi config set --secret --path database.url`."""
+    exporter_image: PinnedImage = EXPORTER_IMAGE
+    """postgres-exporter image for the metrics sidecar, pinned."""
+
+    @model_validator(mode="after")
+    def _mode_fits(self, info: ValidationInfo) -> DatabaseSpec:
+        if not self.enabled:
+            return self
+        if self.mode == "external":
+            url = self.url.get_secret_value() if self.url else ""
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise rule_error("`url` must be a postgresql:// URL when `mode` is external")
+            return self
+        if self.url is not None:
+            raise rule_error("`url` is only for `mode` external; an in-cluster database makes its own")
+        if self.image is None and self.version not in POSTGRES_IMAGES:
+            raise rule_error(f"`image` is required for `version` {self.version} (a pinned postgres image)")
+        if is_production(info) and not has_digest(self.server_image):
+            raise rule_error(f"`image` ({self.server_image}) must carry a digest in production")
+        preload = str(self.settings_overrides().get("shared_preload_libraries", "pg_stat_statements"))
+        if "pg_stat_statements" in self.extensions and "pg_stat_statements" not in preload:
+            raise rule_error("`extensions` has pg_stat_statements, so `tuning.shared_preload_libraries` must list it")
+        return self
+
+    @property
+    def server_image(self) -> str:
+        return self.image or POSTGRES_IMAGES.get(self.version, f"postgres:{self.version}-bookworm")
+
+    def settings_overrides(self) -> dict[str, str]:
+        return {k: v for k, v in self.tuning.model_dump().items() if v is not None}

@@ -1,0 +1,28 @@
+"""The connection settings apps expect, in the forms the seed apps read them."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def connection_env(*, user: str, password: str, host: str, port: int, database: str) -> dict[str, str]:
+    """Environment for an app: the URL in each dialect the apps use, and libpq's variables."""
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+    address = f"{host}:{port}/{quote(database, safe='')}"
+    url = f"postgresql://{credentials}@{address}"
+    return {
+        "DATABASE_URL": url,
+        "SQLALCHEMY_DATABASE_URI": url,
+        # FastAPI apps on SQLAlchemy's asyncio engine
+        "ASYNC_DATABASE_URL": f"postgresql+asyncpg://{credentials}@{address}",
+        "PGHOST": host,
+        "PGPORT": str(port),
+        "PGDATABASE": database,
+        "PGUSER": user,
+        "PGPASSWORD": password,
+    }
+
+
+def with_direct(pooled: dict[str, str], direct: dict[str, str]) -> dict[str, str]:
+    """Pooled settings for the app, plus the direct URL for migrations and backups."""
+    return {**pooled, "DATABASE_DIRECT_URL": direct["DATABASE_URL"]}
