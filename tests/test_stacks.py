@@ -78,6 +78,28 @@ def test_prod_has_everything_a_production_backend_needs():
     for deployment in ("blockscore", "blockscore-celery", "blockscore-beat"):
         env_from = containers(recording.one("Deployment", deployment))[0]["envFrom"]
         assert {"secretRef": {"name": "blockscore-secrets"}} in env_from
+        assert {"secretRef": {"name": "blockscore-db"}} in env_from
+    assert {"secretRef": {"name": "blockscore-db"}} in containers(recording.one("Job"))[0]["envFrom"]
+
+
+def test_prod_app_pods_may_reach_their_database_and_nothing_else_internal():
+    recording = render.render("prod")
+    egress = recording.one("NetworkPolicy", "blockscore-egress")["spec"]["egress"]
+    db_selector = recording.one("StatefulSet", "blockscore-db")["spec"]["selector"]["matchLabels"]
+    assert {"to": [{"podSelector": {"matchLabels": db_selector}}], "ports": [{"protocol": "TCP", "port": 5432}]} in egress
+    # The database admits exactly the pods that carry the app's labels.
+    app_labels = recording.one("Deployment", "blockscore")["spec"]["template"]["metadata"]["labels"]
+    [rule] = recording.one("NetworkPolicy", "blockscore-db")["spec"]["ingress"]
+    admitted = rule["from"][0]["podSelector"]["matchLabels"]
+    assert set(admitted.items()) <= set(app_labels.items())
+    assert db_selector["app.kubernetes.io/component"] == "database"
+    assert prod_tuning(recording)["max_connections"] == "200"
+
+
+def prod_tuning(recording) -> dict[str, str]:
+    conf = recording.one("ConfigMap", "blockscore-db-config")["data"]["postgresql.conf"]
+    pairs = (line.split(" = ", 1) for line in conf.splitlines() if " = " in line)
+    return {name: value.strip("'") for name, value in pairs}
 
 
 def test_dev_is_one_small_replica_without_autoscaler():

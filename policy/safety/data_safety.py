@@ -3,7 +3,8 @@
 Stateful resources (namespaces, StatefulSets, volume claims, Secrets, generated
 keys) must be protected (`protect`) and kept in the cluster if removed from the
 program (`retain_on_delete`); none may opt into `delete_before_replace` or
-`replace_on_changes`, which delete first and ask later.
+`replace_on_changes`, which delete first and ask later; and a StatefulSet must keep
+its volume claims when it is deleted or scaled down.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def is_stateful(resource: Resource) -> bool:
 
 def problems(resource: Resource) -> list[str]:
     found = []
+    if resource.kind == "StatefulSet" and (resource.props.get("spec") or {}).get("volumeClaimTemplates"):
+        policy = (resource.props.get("spec") or {}).get("persistentVolumeClaimRetentionPolicy") or {}
+        # Kubernetes' default is Retain; an explicit Delete removes the volumes with the pods.
+        for when in ("whenDeleted", "whenScaled"):
+            if policy.get(when, "Retain") != "Retain":
+                found.append(f"volume claims are not retained ({when}: {policy[when]})")
     if not resource.protect:
         found.append("not protected (protect)")
     if resource.retain_on_delete is False:

@@ -62,3 +62,25 @@ def test_development_may_leave_state_unprotected():
 def test_unknown_retention_is_not_a_violation():
     # The policy SDK cannot see retain_on_delete; protect is still checked there.
     assert violations(secret(protect=True, retain_on_delete=None)) == []
+
+
+STATEFUL_SET = {
+    "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+    "spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}}],
+             "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}},
+}
+
+
+def stateful_set(policy):
+    props = {**STATEFUL_SET, "spec": {**STATEFUL_SET["spec"], "persistentVolumeClaimRetentionPolicy": policy}}
+    return Resource(type="kubernetes:apps/v1:StatefulSet", name="db", props=props, protect=True, retain_on_delete=True)
+
+
+def test_a_stateful_set_that_keeps_its_volumes_passes():
+    assert violations(stateful_set({"whenDeleted": "Retain", "whenScaled": "Retain"})) == []
+
+
+def test_a_stateful_set_that_deletes_its_volumes_fails():
+    assert violations(stateful_set({"whenDeleted": "Delete", "whenScaled": "Retain"})) == [
+        "StatefulSet db: volume claims are not retained (whenDeleted: Delete)"
+    ]

@@ -1,0 +1,143 @@
+"""components/database/component.py: the objects of an in-cluster and an external database."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.database import Database, DatabaseArgs, DatabaseSpec
+from components.naming import AppIdentity
+from tests.conftest import run_components
+
+IDENTITY = AppIdentity(name="shop", instance="shop-test")
+CLIENTS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+
+
+def database(protect: bool = False, metrics_namespace: str | None = None, **fields):
+    spec = DatabaseSpec.model_validate({"enabled": True, **fields})
+    return run_components(
+        lambda: Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, client_pods=CLIENTS,
+                                            protect=protect, metrics_namespace=metrics_namespace))
+    )
+
+
+@pytest.fixture(scope="module")
+def default():
+    return database()
+
+
+def containers(recording):
+    return {c["name"]: c for c in recording.one("StatefulSet")["spec"]["template"]["spec"]["containers"]}
+
+
+def test_one_primary_with_a_retained_volume(default):
+    spec = default.one("StatefulSet", "shop-db")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["serviceName"] == "shop-db-headless"
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    [claim] = spec["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    assert "storageClassName" not in claim["spec"]
+
+
+def test_can_configure_storage():
+    claim = database(storage={"size": "100Gi", "storageClass": "fast-ssd"}).one("StatefulSet")["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    assert claim["spec"]["storageClassName"] == "fast-ssd"
+
+
+def test_headless_and_cluster_ip_services(default):
+    assert default.one("Service", "shop-db-headless")["spec"]["clusterIP"] == "None"
+    ports = {p["name"]: p["port"] for p in default.one("Service", "shop-db")["spec"]["ports"]}
+    assert ports == {"postgres": 5432, "metrics": 9187}
+
+
+def test_server_is_configured_from_files_never_env_passwords(default):
+    server = containers(default)["postgres"]
+    assert server["args"] == ["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]
+    env = {e["name"]: e.get("value") for e in server["env"]}
+    assert env["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres/admin-password"
+    assert "POSTGRES_PASSWORD" not in env
+    mounts = {m["mountPath"] for m in server["volumeMounts"]}
+    assert {"/docker-entrypoint-initdb.d/10-init.sh", "/etc/postgresql/init.sql", "/var/run/postgresql", "/tmp"} <= mounts
+
+
+def test_probes_use_pg_isready_and_shutdown_is_fast_and_graceful(default):
+    server = containers(default)["postgres"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert server[probe]["exec"]["command"][0] == "pg_isready"
+    assert server["lifecycle"]["preStop"]["exec"]["command"][:3] == ["pg_ctl", "stop", "--mode=fast"]
+    assert default.one("StatefulSet")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 60
+
+
+def test_runs_restricted_as_the_image_user_with_the_skip_explained(default):
+    stateful_set = default.one("StatefulSet")
+    pod = stateful_set["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 999 and pod["securityContext"]["runAsNonRoot"] is True
+    for container in pod["containers"]:
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    annotations = stateful_set["metadata"]["annotations"]
+    assert annotations["checkov.io/skip1"].startswith("CKV_K8S_40=")
+    assert annotations["shipyard.dev/singleton"].startswith("single primary")
+
+
+def test_exporter_sidecar_uses_the_monitoring_role(default):
+    exporter = containers(default)["exporter"]
+    env = {e["name"]: e["value"] for e in exporter["env"]}
+    assert env["DATA_SOURCE_USER"] == "monitoring"
+    assert env["DATA_SOURCE_PASS_FILE"] == "/run/secrets/postgres/monitor-password"
+    assert exporter["ports"] == [{"name": "metrics", "containerPort": 9187, "protocol": "TCP"}]
+
+
+def test_credentials_are_generated_and_kept_secret(default):
+    passwords = [r for r in default.resources if r.type == "random:index/randomPassword:RandomPassword"]
+    assert sorted(r.name for r in passwords) == ["db-admin-password", "db-app-password", "db-monitor-password"]
+    assert all(r.inputs["special"] is False and r.inputs["length"] >= 32 for r in passwords)
+    [app] = default.find("Secret", "shop-db")
+    assert set(app.inputs["stringData"]) >= {"DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "ASYNC_DATABASE_URL", "PGPASSWORD"}
+    assert app.secret_paths == ["stringData"]
+    assert app.inputs["stringData"]["DATABASE_URL"].startswith("postgresql://app:")
+    assert "@shop-db.shop.svc.cluster.local:5432/app" in app.inputs["stringData"]["DATABASE_URL"]
+
+
+def test_unprotected_by_default(default):
+    assert not any(r.protect for r in default.resources)
+
+
+def test_protected_state_in_production():
+    recording = database(protect=True)
+    kept = [r for r in recording.resources if r.custom and (r.kind in ("StatefulSet", "Secret") or r.type.startswith("random:"))]
+    assert len(kept) == 6
+    assert all(r.protect and r.retain_on_delete for r in kept)
+    assert not any(r.protect for r in recording.find("ConfigMap"))
+
+
+def test_only_the_app_reaches_the_server(default):
+    policy = default.one("NetworkPolicy", "shop-db")["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    [rule] = policy["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": CLIENTS}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
+
+
+def test_can_let_the_scraper_reach_the_exporter():
+    rules = database(metrics_namespace="monitoring").one("NetworkPolicy")["spec"]["ingress"]
+    assert rules[1]["ports"] == [{"protocol": "TCP", "port": 9187}]
+
+
+def test_config_map_holds_the_rendered_files(default):
+    data = default.one("ConfigMap", "shop-db-config")["data"]
+    assert set(data) == {"postgresql.conf", "init.sql", "init.sh"}
+    assert "shared_preload_libraries = 'pg_stat_statements'" in data["postgresql.conf"]
+    assert 'CREATE EXTENSION IF NOT EXISTS "pg_stat_statements";' in data["init.sql"]
+
+
+def test_external_mode_makes_only_the_secret():
+    recording = database(mode="external", url="postgresql://ops:s3cret@prod.abc.rds.amazonaws.com:6543/shop")
+    assert recording.find("StatefulSet") == [] and recording.find("Service") == []
+    [secret] = recording.find("Secret", "shop-db")
+    env = secret.inputs["stringData"]
+    assert env["DATABASE_URL"] == "postgresql://ops:s3cret@prod.abc.rds.amazonaws.com:6543/shop"
+    assert env["ASYNC_DATABASE_URL"].startswith("postgresql+asyncpg://ops:s3cret@")
+    assert (env["PGHOST"], env["PGPORT"], env["PGDATABASE"]) == ("prod.abc.rds.amazonaws.com", "6543", "shop")
+    assert secret.secret_paths == ["stringData"]
