@@ -8,6 +8,7 @@ import pulumi
 
 import stack_config
 from components.backend import Backend, BackendArgs
+from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
@@ -49,6 +50,20 @@ if config.database.enabled:
     env_secrets.append(database.env_secret)
     egress.append(database.client_egress)
     migration_env += database.migration_env
+
+if config.cache.enabled:
+    cache = Cache(
+        f"{app.name}-cache",
+        CacheArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=config.cache,
+            client_pods=app_pods,
+            protect=production,
+        ),
+    )
+    env_secrets.append(cache.env_secret)
+    egress.append(cache.client_egress)
 
 if not config.secrets.empty:
     app_secrets = AppSecrets(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from components.backend.spec import AppSpec
+from components.cache import CacheSpec
 from components.database import DatabaseSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
@@ -28,7 +29,7 @@ PROJECT = "shipyard"
 # namespace is most likely a misspelt project name.
 PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "docker", "pulumi"})
 # Fields that hold credentials: their top-level key must be stored encrypted.
-SECRET_FIELDS = {"secrets": "values", "database": "url"}
+SECRET_FIELDS = {"secrets": "values", "database": "url", "cache": "url"}
 
 
 class StackConfig(Spec):
@@ -44,6 +45,7 @@ class StackConfig(Spec):
     network: NetworkSpec
     secrets: SecretsSpec
     database: DatabaseSpec
+    cache: CacheSpec
 
     def namespace_for(self, stack: str) -> str:
         return self.namespace or f"{self.app.name}-{stack}"
