@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.backend.component import ENV_SECRETS_SKIP, SCHEDULER_REASON, SINGLETON_ANNOTATION
+from components.cache.component import SINGLE_PRIMARY as REDIS_PRIMARY
 from components.database.component import SINGLE_PRIMARY, UID_SKIP
 from components.namespace import ENVIRONMENT_LABEL
 from safety import model, stack_environment
@@ -41,6 +42,7 @@ def test_prod_skips_are_the_explained_ones():
     assert sorted((e.resource, e.reason) for e in by_rule["reliability"].exemptions) == [
         ("Deployment blockscore-beat", SCHEDULER_REASON),
         ("StatefulSet blockscore-db", SINGLE_PRIMARY),
+        ("StatefulSet blockscore-redis", REDIS_PRIMARY),
     ]
     assert by_rule["data-safety"].checked >= 4  # namespace, app Secret, two generated keys
 

@@ -79,6 +79,7 @@ def test_prod_has_everything_a_production_backend_needs():
         env_from = containers(recording.one("Deployment", deployment))[0]["envFrom"]
         assert {"secretRef": {"name": "blockscore-secrets"}} in env_from
         assert {"secretRef": {"name": "blockscore-db"}} in env_from
+        assert {"secretRef": {"name": "blockscore-redis"}} in env_from
     assert {"secretRef": {"name": "blockscore-db"}} in containers(recording.one("Job"))[0]["envFrom"]
 
 
@@ -94,6 +95,17 @@ def test_prod_app_pods_may_reach_their_database_and_nothing_else_internal():
     assert set(admitted.items()) <= set(app_labels.items())
     assert db_selector["app.kubernetes.io/component"] == "database"
     assert prod_tuning(recording)["max_connections"] == "200"
+    redis_selector = recording.one("StatefulSet", "blockscore-redis")["spec"]["selector"]["matchLabels"]
+    assert {"to": [{"podSelector": {"matchLabels": redis_selector}}], "ports": [{"protocol": "TCP", "port": 6379}]} in egress
+
+
+def test_prod_redis_follows_the_guide():
+    recording = render.render("prod")
+    conf = recording.one("ConfigMap", "blockscore-redis-config")["data"]["redis.conf"]
+    assert "maxmemory 2gb" in conf and "maxmemory-policy allkeys-lru" in conf
+    assert "save 900 1" in conf and "save 60 10000" in conf
+    urls = recording.one("Secret", "blockscore-redis")["stringData"]
+    assert [urls[k].rsplit("/", 1)[1] for k in ("REDIS_URL", "CACHE_REDIS_URL", "CELERY_BROKER_URL", "RATELIMIT_STORAGE_URL")] == ["0", "1", "2", "3"]
 
 
 def prod_tuning(recording) -> dict[str, str]:

@@ -1,0 +1,141 @@
+"""components/cache: spec rules, rendered config, and the objects of both modes."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from components.cache import Cache, CacheArgs, CacheSpec
+from components.cache import config
+from components.naming import AppIdentity
+from tests.conftest import run_components
+
+IDENTITY = AppIdentity(name="shop", instance="shop-test")
+CLIENTS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+
+
+def spec(**fields) -> CacheSpec:
+    return CacheSpec.model_validate({"enabled": True, **fields})
+
+
+def errors(context=None, **fields) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        CacheSpec.model_validate({"enabled": True, **fields}, context=context)
+    return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in caught.value.errors()]
+
+
+def cache(protect: bool = False, **fields):
+    cache_spec = spec(**fields)
+    return run_components(
+        lambda: Cache("cache", CacheArgs(namespace="shop", identity=IDENTITY, spec=cache_spec, client_pods=CLIENTS, protect=protect))
+    )
+
+
+# -- spec and config --------------------------------------------------------------------
+
+
+def test_defaults_are_a_cache():
+    default = spec()
+    assert default.maxmemory_policy == "allkeys-lru"
+    assert not default.persistence.enabled
+    assert "FLUSHALL" in default.disabled_commands and "CONFIG" in default.disabled_commands
+    assert default.urls == {"REDIS_URL": 0, "CACHE_REDIS_URL": 1, "CELERY_BROKER_URL": 2, "RATELIMIT_STORAGE_URL": 3}
+
+
+def test_maxmemory_defaults_to_three_quarters_of_the_limit():
+    assert config.maxmemory(spec()) == "384mb"
+    assert config.maxmemory(spec(maxmemory="2GB")) == "2gb"
+
+
+def test_conf_without_persistence_saves_nothing():
+    conf = config.redis_conf(spec())
+    assert 'save ""' in conf and "appendonly no" in conf
+
+
+def test_conf_with_persistence_has_the_rules():
+    conf = config.redis_conf(spec(persistence={"enabled": True, "appendOnly": True}))
+    assert "save 900 1\nsave 300 10\nsave 60 10000" in conf and "appendonly yes" in conf
+
+
+def test_conf_holds_no_password():
+    assert "pass" not in config.redis_conf(spec()).lower()
+
+
+def test_acl_denies_the_disabled_commands_to_the_app():
+    acl = config.acl_file(spec(disabledCommands=["FLUSHALL", "KEYS"]), "app-pw", "exp-pw")
+    default_line = acl.splitlines()[0]
+    assert default_line.startswith("user default on #") and default_line.endswith("+@all -flushall -keys")
+    assert "app-pw" not in acl  # only hashes
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"maxmemoryPolicy": "sometimes"}, "maxmemoryPolicy"),
+        ({"maxmemory": "2 gigabytes"}, "maxmemory"),
+        ({"persistence": {"save": ["every minute"]}}, "persistence.save.0"),
+        ({"urls": {"REDIS_URL": 16}}, "urls.REDIS_URL"),
+        ({"disabledCommands": ["FLUSH ALL"]}, "disabledCommands.0"),
+    ],
+)
+def test_bad_values_are_refused(fields, where):
+    [error] = errors(**fields)
+    assert error.startswith(f"{where}:")
+
+
+def test_external_mode_needs_a_redis_url():
+    assert "`url` must be a redis://" in errors(mode="external")[0]
+
+
+def test_production_needs_an_image_digest():
+    assert "must carry a digest" in errors(context={"environment": "production"}, image="redis:7.4")[0]
+
+
+# -- component --------------------------------------------------------------------------
+
+
+def test_in_cluster_objects():
+    recording = cache()
+    stateful_set = recording.one("StatefulSet", "shop-redis")
+    pod = stateful_set["spec"]["template"]["spec"]
+    assert stateful_set["spec"]["replicas"] == 1
+    assert [c["name"] for c in pod["containers"]] == ["redis", "exporter"]
+    redis = pod["containers"][0]
+    assert redis["args"] == ["redis-server", "/etc/redis/redis.conf"]
+    assert "redis-cli" in redis["livenessProbe"]["exec"]["command"][2]
+    assert "env" not in redis  # no password in the environment
+    assert stateful_set["spec"].get("volumeClaimTemplates") is None
+    assert {"name": "data", "emptyDir": {}} in pod["volumes"]
+
+
+def test_persistence_gets_a_retained_volume():
+    spec_ = cache(persistence={"enabled": True, "storage": {"size": "20Gi"}}).one("StatefulSet")["spec"]
+    assert spec_["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert spec_["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+
+
+def test_app_secret_has_a_url_per_purpose():
+    [secret] = cache().find("Secret", "shop-redis")
+    urls = secret.inputs["stringData"]
+    assert urls["CELERY_BROKER_URL"].startswith("redis://default:")
+    assert urls["CELERY_BROKER_URL"].endswith("@shop-redis.shop.svc.cluster.local:6379/2")
+    assert secret.secret_paths == ["stringData"]
+
+
+def test_only_the_app_reaches_redis():
+    [rule] = cache().one("NetworkPolicy", "shop-redis")["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": CLIENTS}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 6379}]
+
+
+def test_protected_in_production():
+    recording = cache(protect=True)
+    kept = [r for r in recording.resources if r.custom and (r.kind in ("StatefulSet", "Secret") or r.type.startswith("random:"))]
+    assert len(kept) == 5 and all(r.protect and r.retain_on_delete for r in kept)
+
+
+def test_external_mode_rewrites_the_database_number():
+    recording = cache(mode="external", url="rediss://:tok@cache.abc.use1.cache.amazonaws.com:6380/0")
+    assert recording.find("StatefulSet") == []
+    urls = recording.one("Secret", "shop-redis")["stringData"]
+    assert urls["CELERY_BROKER_URL"] == "rediss://:tok@cache.abc.use1.cache.amazonaws.com:6380/2"
