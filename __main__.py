@@ -48,7 +48,7 @@ if config.database.enabled:
         ),
     )
     env_secrets.append(database.env_secret)
-    egress.append(database.client_egress)
+    egress += database.client_egress
     migration_env += database.migration_env
 
 if config.cache.enabled:
@@ -63,7 +63,7 @@ if config.cache.enabled:
         ),
     )
     env_secrets.append(cache.env_secret)
-    egress.append(cache.client_egress)
+    egress += cache.client_egress
 
 if not config.secrets.empty:
     app_secrets = AppSecrets(

@@ -163,6 +163,10 @@ def test_secret_looking_env_is_refused():
     assert problem.startswith("app.env: PLAID_SECRET looks like a credential")
 
 
+def test_settings_that_only_mention_a_token_are_plain_env():
+    assert load(app_with(env={"ACCESS_TOKEN_EXPIRE_MINUTES": "30"})).app.env["ACCESS_TOKEN_EXPIRE_MINUTES"] == "30"
+
+
 def test_env_names_must_be_valid():
     [problem] = problems(app_with(env={"LOG-LEVEL": "INFO"}))
     assert problem.startswith("app.env.LOG-LEVEL (name)")

@@ -22,8 +22,20 @@ def rendered(request):
     return request.param, render.render(request.param)
 
 
-def test_there_are_dev_and_prod_stacks():
-    assert {"dev", "prod"} <= set(STACKS)
+def test_there_are_dev_prod_and_example_stacks():
+    assert {"dev", "prod", "loan-lifecycle"} <= set(STACKS)
+
+
+def test_loan_lifecycle_connects_through_pgbouncer():
+    recording = render.render("loan-lifecycle")
+    env = recording.one("Secret", "loan-backend-db")["stringData"]
+    assert "@loan-backend-db-pooler." in env["DATABASE_URL"]
+    ini = recording.one("ConfigMap", "loan-backend-db-pooler")["data"]["pgbouncer.ini"]
+    assert "pool_mode = transaction" in ini and "max_client_conn = 100" in ini and "default_pool_size = 20" in ini
+    job = containers(recording.one("Job"))[0]
+    assert {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in job["env"]} == {
+        "DATABASE_URL": "DATABASE_DIRECT_URL", "SQLALCHEMY_DATABASE_URI": "DATABASE_DIRECT_URL"
+    }
 
 
 def test_every_stack_passes_strict_schema_validation(rendered):
@@ -52,7 +64,7 @@ def test_every_object_has_the_full_standard_label_set(rendered):
         labels = manifest["metadata"].get("labels", {})
         assert STANDARD_LABELS <= set(labels), manifest["metadata"]["name"]
         assert labels["app.kubernetes.io/managed-by"] == "pulumi"
-        assert labels["app.kubernetes.io/instance"] == f"blockscore-{stack}"
+        assert labels["app.kubernetes.io/instance"] == f"{labels['app.kubernetes.io/name']}-{stack}"
 
 
 def test_prod_has_everything_a_production_backend_needs():

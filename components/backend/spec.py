@@ -17,7 +17,7 @@ from components.spec import DNS_LABEL, Spec, is_production, rule_error
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Names that hold credentials in the seed apps' .env files; such values belong in a
 # Secret, where they are encrypted in state and never shown in a diff.
-_SECRET_LOOKING = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|_DSN$|CREDENTIAL")
+_SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|LICENSE_KEY|CREDENTIALS?|_DSN)$|SECRET")
 _IMAGE = re.compile(
     r"^(?P<repository>[a-z0-9]+([._/:-][a-z0-9]+)*?)(:(?P<tag>[\w][\w.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )

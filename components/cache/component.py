@@ -41,7 +41,7 @@ class CacheArgs:
 
 class Cache(pulumi.ComponentResource):
     env_secret: EnvSecret
-    client_egress: k8s.networking.v1.NetworkPolicyEgressRuleArgs
+    client_egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -75,9 +75,11 @@ class Cache(pulumi.ComponentResource):
         url = urlsplit(self._args.spec.url.get_secret_value())  # type: ignore[union-attr]
         env = {name: urlunsplit(url._replace(path=f"/{db}")) for name, db in self._args.spec.urls.items()}
         self._app_secret(pulumi.Output.secret(env))
-        self.client_egress = network.egress_rule(
-            [network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(url.port or config.PORT)
-        )
+        self.client_egress = [
+            network.egress_rule(
+                [network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(url.port or config.PORT)
+            )
+        ]
 
     def _in_cluster(self) -> None:
         spec, identity = self._args.spec, self._args.identity
@@ -128,7 +130,7 @@ class Cache(pulumi.ComponentResource):
         )
         self._stateful_set(service, config_map, server_secret, conf)
         self._network_policy()
-        self.client_egress = network.egress_rule([network.pod_peer(selector)], network.tcp(config.PORT))
+        self.client_egress = [network.egress_rule([network.pod_peer(selector)], network.tcp(config.PORT))]
 
     def _stateful_set(self, service, config_map, server_secret, conf: str) -> None:
         spec, identity = self._args.spec, self._args.identity

@@ -14,7 +14,7 @@ import pulumi_random as random
 from components import network, pod
 from components.backend import EnvSecret
 from components.backend.component import SINGLETON_ANNOTATION
-from components.database import init, tuning, urls
+from components.database import init, pgbouncer, tuning, urls
 from components.database.spec import DatabaseSpec
 from components.naming import AppIdentity, k8s_name
 from components.quantities import parse_quantity
@@ -46,9 +46,13 @@ class DatabaseArgs:
     """Protect the StatefulSet, its volumes and the credentials (production)."""
 
 
+POOLER = "pooler"
+POOLER_UID = 10001
+
+
 class Database(pulumi.ComponentResource):
     env_secret: EnvSecret
-    client_egress: k8s.networking.v1.NetworkPolicyEgressRuleArgs
+    client_egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]
     """What the app's pods need in their egress policy to reach the database."""
     migration_env: list[k8s.core.v1.EnvVarArgs]
     """Overrides for jobs that must bypass a pooler (migrations, backups)."""
@@ -80,7 +84,7 @@ class Database(pulumi.ComponentResource):
             f"{self._name}-{role}-password", length=32, special=False, opts=self._keep
         ).result
 
-    def _app_secret(self, env: pulumi.Input[dict[str, str]]) -> None:
+    def _app_secret(self, env: pulumi.Input[dict[str, str]]) -> k8s.core.v1.Secret:
         secret = k8s.core.v1.Secret(
             f"{self._name}-app-secret",
             metadata=self._metadata(self._object),
@@ -92,6 +96,7 @@ class Database(pulumi.ComponentResource):
             lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
         )
         self.env_secret = EnvSecret(name=secret.metadata.name, checksum=pulumi.Output.secret(checksum))
+        return secret
 
     # -- external --------------------------------------------------------------------
 
@@ -107,9 +112,11 @@ class Database(pulumi.ComponentResource):
         )
         self._app_secret(pulumi.Output.secret(env))
         # A managed server sits outside the cluster, often on a private address.
-        self.client_egress = network.egress_rule(
-            [network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(parts.port or PORT)
-        )
+        self.client_egress = [
+            network.egress_rule(
+                [network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(parts.port or PORT)
+            )
+        ]
 
     # -- in the cluster ---------------------------------------------------------------
 
@@ -127,7 +134,29 @@ class Database(pulumi.ComponentResource):
         direct = pulumi.Output.all(host, passwords["app"]).apply(
             lambda v: urls.connection_env(user=spec.user, password=v[1], host=v[0], port=PORT, database=spec.name)
         )
-        self._app_secret(pulumi.Output.secret(direct))
+        selector = identity.selector(COMPONENT)
+        self.client_egress = [network.egress_rule([network.pod_peer(selector)], network.tcp(PORT))]
+        if spec.pgbouncer.enabled:
+            pooler_host = pulumi.Output.concat(k8s_name(self._object, POOLER), ".", self._args.namespace, ".svc.cluster.local")
+            pooled = pulumi.Output.all(pooler_host, passwords["app"]).apply(
+                lambda v: urls.connection_env(user=spec.user, password=v[1], host=v[0], port=PORT, database=spec.name)
+            )
+            app_secret = self._app_secret(pulumi.Output.secret(pulumi.Output.all(pooled, direct).apply(lambda v: urls.with_direct(*v))))
+            self._pooler(passwords["app"], host)
+            self.migration_env = [
+                k8s.core.v1.EnvVarArgs(
+                    name=variable,
+                    value_from=k8s.core.v1.EnvVarSourceArgs(
+                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=app_secret.metadata.name, key="DATABASE_DIRECT_URL")
+                    ),
+                )
+                for variable in ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI")
+            ]
+            self.client_egress.append(
+                network.egress_rule([network.pod_peer(identity.selector(POOLER))], network.tcp(pgbouncer.PORT))
+            )
+        else:
+            self._app_secret(pulumi.Output.secret(direct))
 
         memory = int(parse_quantity(spec.resources.limits.memory))
         storage = int(parse_quantity(spec.storage.size))
@@ -142,7 +171,6 @@ class Database(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-        selector = identity.selector(COMPONENT)
         headless = k8s.core.v1.Service(
             f"{self._name}-headless",
             metadata=self._metadata(k8s_name(self._object, "headless")),
@@ -168,7 +196,6 @@ class Database(pulumi.ComponentResource):
         )
         self._stateful_set(headless, config, server_secret, settings)
         self._network_policy()
-        self.client_egress = network.egress_rule([network.pod_peer(selector)], network.tcp(PORT))
 
     def _stateful_set(self, headless, config, server_secret, settings: dict[str, str]) -> None:
         spec, identity = self._args.spec, self._args.identity
@@ -280,7 +307,10 @@ class Database(pulumi.ComponentResource):
 
     def _network_policy(self) -> None:
         args = self._args
-        ingress = [network.ingress_rule([network.pod_peer(args.client_pods)], network.tcp(PORT))]
+        clients = [network.pod_peer(args.client_pods)]
+        if args.spec.pgbouncer.enabled:
+            clients.append(network.pod_peer(args.identity.selector(POOLER)))
+        ingress = [network.ingress_rule(clients, network.tcp(PORT))]
         if args.metrics_namespace:
             ingress.append(
                 network.ingress_rule([network.namespace_peer(args.metrics_namespace)], network.tcp(METRICS_PORT))
@@ -289,5 +319,107 @@ class Database(pulumi.ComponentResource):
             f"{self._name}-network-policy",
             metadata=self._metadata(self._object),
             spec=network.policy_spec(args.identity.selector(COMPONENT), ingress=ingress, egress=[]),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    # -- the pooler ---------------------------------------------------------------------
+
+    def _pooler(self, app_password: pulumi.Output[str], server_host: pulumi.Output[str]) -> None:
+        spec, identity = self._args.spec, self._args.identity
+        pooler = spec.pgbouncer
+        name = k8s_name(self._object, POOLER)
+        labels, selector = identity.labels(POOLER), identity.selector(POOLER)
+
+        def metadata(annotations: dict[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._args.namespace, labels=labels, annotations=annotations)
+
+        ini = server_host.apply(
+            lambda host: pgbouncer.pgbouncer_ini(pooler, database=spec.name, server_host=host, server_port=PORT)
+        )
+        config = k8s.core.v1.ConfigMap(f"{self._name}-pooler-config", metadata=metadata(), data={"pgbouncer.ini": ini},
+                                       opts=pulumi.ResourceOptions(parent=self))
+        users = k8s.core.v1.Secret(
+            f"{self._name}-pooler-secret", metadata=metadata(), type="Opaque",
+            string_data={"userlist.txt": app_password.apply(lambda p: pgbouncer.userlist(spec.user, p))},
+            opts=self._keep,
+        )
+        listening = k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="pgbouncer"), period_seconds=10)
+        container = k8s.core.v1.ContainerArgs(
+            name="pgbouncer",
+            image=pooler.image,
+            image_pull_policy="IfNotPresent",
+            # The image's entrypoint writes its own config; ours is mounted, so run the server.
+            command=["pgbouncer", f"{pgbouncer.CONFIG_DIR}/pgbouncer.ini"],
+            ports=[k8s.core.v1.ContainerPortArgs(name="pgbouncer", container_port=pgbouncer.PORT, protocol="TCP")],
+            resources=pod.resource_requirements({"cpu": "50m", "memory": "32Mi"}, {"cpu": "500m", "memory": "128Mi"}),
+            readiness_probe=listening,
+            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port="pgbouncer"), period_seconds=20),
+            security_context=pod.container_security_context(POOLER_UID),
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="config", mount_path=f"{pgbouncer.CONFIG_DIR}/pgbouncer.ini", sub_path="pgbouncer.ini"),
+                k8s.core.v1.VolumeMountArgs(name="userlist", mount_path=f"{pgbouncer.CONFIG_DIR}/userlist", read_only=True),
+                pod.tmp_mount(),
+            ],
+        )
+        checksum = pulumi.Output.all(ini, app_password).apply(
+            lambda v: hashlib.sha256(json.dumps(v).encode()).hexdigest()[:16]
+        )
+        k8s.apps.v1.Deployment(
+            f"{self._name}-pooler",
+            metadata=metadata(),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=pooler.replicas,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                ),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={"checksum/config": pulumi.Output.unsecret(checksum)}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=pod.pod_security_context(POOLER_UID),
+                        topology_spread_constraints=pod.topology_spread(selector, strict_nodes=self._args.protect),
+                        containers=[container],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name)),
+                            k8s.core.v1.VolumeArgs(
+                                name="userlist",
+                                secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=users.metadata.name, default_mode=0o400),
+                            ),
+                            pod.tmp_volume(),
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.core.v1.Service(
+            f"{self._name}-pooler-service",
+            metadata=metadata(),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="pgbouncer")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-pooler-pdb",
+            metadata=metadata(),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-pooler-network-policy",
+            metadata=metadata(),
+            spec=network.policy_spec(
+                selector,
+                ingress=[network.ingress_rule([network.pod_peer(self._args.client_pods)], network.tcp(pgbouncer.PORT))],
+                egress=[network.egress_rule([network.pod_peer(identity.selector(COMPONENT))], network.tcp(PORT))],
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )

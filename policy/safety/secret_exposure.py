@@ -16,7 +16,7 @@ from safety.model import Report, Resource, all_containers, workloads
 RULE = "secret-exposure"
 TITLE = "no credentials in ConfigMaps, literal env values or annotations"
 
-CREDENTIAL_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|_DSN$|CREDENTIAL", re.IGNORECASE)
+CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|LICENSE_KEY|CREDENTIALS?|_DSN)$|SECRET", re.IGNORECASE)
 # Names that mention a secret without holding one.
 _REFERENCES = re.compile(r"(_FILE|_NAME|_REF|_PATH)$|^checksum/|^checkov\.io/", re.IGNORECASE)
 

@@ -141,3 +141,65 @@ def test_external_mode_makes_only_the_secret():
     assert env["ASYNC_DATABASE_URL"].startswith("postgresql+asyncpg://ops:s3cret@")
     assert (env["PGHOST"], env["PGPORT"], env["PGDATABASE"]) == ("prod.abc.rds.amazonaws.com", "6543", "shop")
     assert secret.secret_paths == ["stringData"]
+
+
+# -- PgBouncer ----------------------------------------------------------------------------
+
+
+def test_no_pooler_by_default(default):
+    assert default.find("Deployment") == []
+    assert "DATABASE_DIRECT_URL" not in default.one("Secret", "shop-db")["stringData"]
+
+
+@pytest.fixture(scope="module")
+def pooled():
+    return database(protect=True, pgbouncer={"enabled": True, "replicas": 3, "defaultPoolSize": 10})
+
+
+def test_pooler_runs_redundantly_from_its_own_config(pooled):
+    deployment = pooled.one("Deployment", "shop-db-pooler")
+    assert deployment["spec"]["replicas"] == 3
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["pgbouncer", "/etc/pgbouncer/pgbouncer.ini"]
+    assert container["securityContext"]["runAsUser"] == 10001
+    assert pooled.one("PodDisruptionBudget", "shop-db-pooler")["spec"]["maxUnavailable"] == 1
+    ini = pooled.one("ConfigMap", "shop-db-pooler")["data"]["pgbouncer.ini"]
+    assert "app = host=shop-db.shop.svc.cluster.local port=5432 dbname=app" in ini
+    assert "pool_mode = transaction" in ini and "default_pool_size = 10" in ini
+
+
+def test_apps_get_the_pooler_and_migrations_the_direct_url(pooled):
+    env = pooled.one("Secret", "shop-db")["stringData"]
+    assert "@shop-db-pooler.shop.svc.cluster.local:5432/" in env["DATABASE_URL"]
+    assert "@shop-db.shop.svc.cluster.local:5432/" in env["DATABASE_DIRECT_URL"]
+    assert pooled.one("Service", "shop-db-pooler")["spec"]["ports"] == [
+        {"name": "postgres", "port": 5432, "targetPort": "pgbouncer"}
+    ]
+
+
+def test_the_server_admits_the_pooler_and_the_pooler_admits_the_app(pooled):
+    [rule] = pooled.one("NetworkPolicy", "shop-db")["spec"]["ingress"]
+    assert {"podSelector": {"matchLabels": {**IDENTITY.selector("pooler")}}} in rule["from"]
+    pooler_policy = pooled.one("NetworkPolicy", "shop-db-pooler")["spec"]
+    assert pooler_policy["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 6432}]
+    assert pooler_policy["egress"][0]["ports"] == [{"protocol": "TCP", "port": 5432}]
+
+
+def test_pooler_userlist_is_a_protected_secret(pooled):
+    [userlist] = pooled.find("Secret", "shop-db-pooler")
+    assert userlist.protect and userlist.secret_paths == ["stringData"]
+    assert userlist.inputs["stringData"]["userlist.txt"].startswith('"app" "')
+
+
+def test_migrations_bypass_the_pooler():
+    spec = DatabaseSpec.model_validate({"enabled": True, "pgbouncer": {"enabled": True}})
+
+    def program():
+        import pulumi
+
+        db = Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, client_pods=CLIENTS))
+        pulumi.export("migration_env", [{"name": e.name, "key": e.value_from.secret_key_ref.key} for e in db.migration_env])
+
+    outputs = run_components(program).outputs["migration_env"]
+    assert outputs == [{"name": "DATABASE_URL", "key": "DATABASE_DIRECT_URL"},
+                       {"name": "SQLALCHEMY_DATABASE_URI", "key": "DATABASE_DIRECT_URL"}]

@@ -1,0 +1,111 @@
+"""A real PostgreSQL started from what the Database component renders (see servers.py).
+
+The server is started the way the official image starts it: initdb, the rendered
+postgresql.conf as `config_file`, the app database created, then the rendered init
+script run with the passwords from the rendered Secret. Only the listen address,
+port and socket directory are overridden, to keep the test server on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from components.database import Database, DatabaseArgs, DatabaseSpec
+from components.naming import AppIdentity
+from tests.conftest import run_components
+from tests.servers import POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, wait_for
+
+SPEC = DatabaseSpec.model_validate(
+    {
+        "enabled": True,
+        "name": "blockscore_prod",
+        "user": "blockscore_user",
+        "storage": {"size": "20Gi"},
+        "resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+        "tuning": {"max_connections": 200, "log_min_duration_statement": "250ms", "checkpoint_completion_target": 0.8},
+        "extensions": ["pg_stat_statements", "uuid-ossp"],
+        "pgbouncer": {"enabled": True, "maxClientConn": 500, "defaultPoolSize": 5},
+    }
+)
+
+
+@pytest.fixture(scope="package")
+def rendered():
+    identity = AppIdentity(name="blockscore", instance="blockscore-test")
+    recording = run_components(
+        lambda: Database("db", DatabaseArgs(namespace="ns", identity=identity, spec=SPEC, client_pods={"a": "b"}))
+    )
+    return {
+        "config": recording.one("ConfigMap", "blockscore-db-config")["data"],
+        "passwords": recording.one("Secret", "blockscore-db-server")["stringData"],
+        "app": recording.one("Secret", "blockscore-db")["stringData"],
+        "pooler": recording.one("ConfigMap", "blockscore-db-pooler")["data"]["pgbouncer.ini"],
+        "userlist": recording.one("Secret", "blockscore-db-pooler")["stringData"]["userlist.txt"],
+    }
+
+
+@pytest.fixture(scope="package")
+def server(rendered):
+    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="shipyard-postgres-"))
+    os.chmod(base, 0o755)
+    give_to_postgres(base)
+    data, socket_dir, secrets = base / "data", base / "run", base / "secrets"
+    for directory in (socket_dir, secrets):
+        directory.mkdir()
+        give_to_postgres(directory)
+    for name, text in rendered["config"].items():
+        (base / name).write_text(text)
+    for name, value in rendered["passwords"].items():
+        (secrets / name).write_text(value)
+    admin_password = base / "admin-password"
+    admin_password.write_text(rendered["passwords"]["admin-password"])
+    for path in (*secrets.iterdir(), admin_password):
+        give_to_postgres(path)
+
+    # As the image's entrypoint does: initdb with the admin password, password auth over TCP.
+    initdb = subprocess.run(
+        as_postgres([str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={admin_password}",
+                     "--auth-local=trust", "--auth-host=scram-sha-256"]),
+        capture_output=True, text=True,
+    )
+    assert initdb.returncode == 0, initdb.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
+                     "-c", f"config_file={base / 'postgresql.conf'}", "-c", f"hba_file={data / 'pg_hba.conf'}",
+                     "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
+                     "-c", f"unix_socket_directories={socket_dir}"]),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    local = ["-h", str(socket_dir), "-p", str(port), "-U", "postgres"]
+    try:
+        wait_for(lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres")
+        psql([*local, "-d", "postgres"], f'CREATE DATABASE "{SPEC.name}"')
+        init = subprocess.run(
+            ["sh", str(base / "init.sh")],
+            env={**os.environ, "POSTGRES_USER": "postgres", "POSTGRES_DB": SPEC.name, "APP_USER": SPEC.user,
+                 "PGHOST": str(socket_dir), "PGPORT": str(port),
+                 "SHIPYARD_SECRETS_DIR": str(secrets), "SHIPYARD_INIT_SQL": str(base / "init.sql")},
+            capture_output=True, text=True,
+        )
+        assert init.returncode == 0, init.stderr
+        yield {"port": port, "local": local}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def url_at(rendered: dict, port: int, key: str = "DATABASE_DIRECT_URL") -> str:
+    """The rendered URL, pointed at a test server instead of the cluster Service."""
+    return re.sub(r"@[^/@]+/", f"@127.0.0.1:{port}/", rendered["app"][key])
+
+
