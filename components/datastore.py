@@ -1,0 +1,183 @@
+"""What the Database and Cache components share: a single primary server in a
+StatefulSet with a metrics sidecar, generated credentials, an app Secret, and a
+network policy that admits only the app (and the metrics scraper).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import network, pod
+from components.backend import EnvSecret
+from components.backend.component import SINGLETON_ANNOTATION
+from components.naming import AppIdentity
+
+UID_SKIP = {
+    "checkov.io/skip1": "CKV_K8S_40=the official postgres and redis images run as their "
+    "own user, UID 999, which owns the data directory they initialise"
+}
+IMAGE_UID = 999
+"""The user of the official postgres and redis images, which owns their data directories."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreArgs:
+    namespace: pulumi.Input[str]
+    identity: AppIdentity
+    client_pods: dict[str, str]
+    """Labels of the pods that may connect (the app's web, workers, migration, backups)."""
+    metrics_namespace: str | None = None
+    """Namespace of the metrics scraper, which may reach the exporter port."""
+    protect: bool = False
+    """Protect the StatefulSet, its volumes and the credentials (production)."""
+
+
+def checksum(values: object) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def retained_claim(labels: dict[str, str], size: str, storage_class: str | None) -> k8s.core.v1.PersistentVolumeClaimArgs:
+    return k8s.core.v1.PersistentVolumeClaimArgs(
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="data", labels=labels),
+        spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+            access_modes=["ReadWriteOnce"],
+            storage_class_name=storage_class,
+            resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
+        ),
+    )
+
+
+def exporter(
+    image: str, env: dict[str, str], port: int, health_path: str, secrets_dir: str
+) -> k8s.core.v1.ContainerArgs:
+    """A Prometheus exporter sidecar that reads its password from the mounted Secret."""
+
+    def probe(period: int) -> k8s.core.v1.ProbeArgs:
+        return k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path=health_path, port="metrics"), period_seconds=period
+        )
+
+    return k8s.core.v1.ContainerArgs(
+        name="exporter",
+        image=image,
+        image_pull_policy="IfNotPresent",
+        env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+        ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=port, protocol="TCP")],
+        resources=pod.resource_requirements({"cpu": "10m", "memory": "32Mi"}, {"cpu": "200m", "memory": "128Mi"}),
+        readiness_probe=probe(15),
+        liveness_probe=probe(30),
+        security_context=pod.container_security_context(IMAGE_UID),
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="secrets", mount_path=secrets_dir, read_only=True)],
+    )
+
+
+class DataStore(pulumi.ComponentResource):
+    """Base of the data components: naming, credentials, the app Secret, the primary."""
+
+    env_secret: EnvSecret
+    client_egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]
+    """What the app's pods need in their egress policy to reach this store."""
+
+    def __init__(self, type_: str, name: str, args: StoreArgs, *, component: str, object_name: str,
+                 opts: pulumi.ResourceOptions | None):
+        super().__init__(type_, name, None, opts)
+        self._name, self._store, self._component, self._object = name, args, component, object_name
+        self._keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.client_egress = []
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return self._store.identity.selector(self._component)
+
+    def _metadata(self, name: str, annotations: dict[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+        return k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            namespace=self._store.namespace,
+            labels=self._store.identity.labels(self._component),
+            annotations=annotations or None,
+        )
+
+    def _host(self, service: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(service, ".", self._store.namespace, ".svc.cluster.local")
+
+    def _password(self, role: str) -> pulumi.Output[str]:
+        # Letters and digits only: safe in URLs, config files and shells without escaping.
+        return random.RandomPassword(f"{self._name}-{role}-password", length=32, special=False, opts=self._keep).result
+
+    def _app_secret(self, env: pulumi.Input[dict[str, str]]) -> k8s.core.v1.Secret:
+        """The Secret every app pod reads with envFrom, and its checksum for rollouts."""
+        env = pulumi.Output.secret(env)
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-app-secret", metadata=self._metadata(self._object), type="Opaque", string_data=env,
+            opts=self._keep,
+        )
+        self.env_secret = EnvSecret(name=secret.metadata.name, checksum=pulumi.Output.secret(env.apply(checksum)))
+        return secret
+
+    def _external_egress(self, port: int) -> None:
+        # A managed server sits outside the cluster, often on a private address.
+        self.client_egress.append(
+            network.egress_rule([network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(port))
+        )
+
+    def _server_policy(self, port: int, metrics_port: int, extra_clients: Sequence[dict[str, str]] = ()) -> None:
+        args = self._store
+        clients = [network.pod_peer(args.client_pods), *(network.pod_peer(c) for c in extra_clients)]
+        ingress = [network.ingress_rule(clients, network.tcp(port))]
+        if args.metrics_namespace:
+            ingress.append(network.ingress_rule([network.namespace_peer(args.metrics_namespace)], network.tcp(metrics_port)))
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-network-policy",
+            metadata=self._metadata(self._object),
+            spec=network.policy_spec(self.selector, ingress=ingress, egress=[]),
+            opts=self._child,
+        )
+        self.client_egress.append(network.egress_rule([network.pod_peer(self.selector)], network.tcp(port)))
+
+    def _primary(
+        self,
+        *,
+        service_name: pulumi.Input[str],
+        containers: Sequence[k8s.core.v1.ContainerArgs],
+        volumes: Sequence[k8s.core.v1.VolumeArgs],
+        claims: Sequence[k8s.core.v1.PersistentVolumeClaimArgs] | None,
+        grace_seconds: int,
+        config_checksum: str,
+        singleton_reason: str,
+    ) -> k8s.apps.v1.StatefulSet:
+        """One server pod, run as the image's own user, with volumes that outlive it."""
+        labels = self._store.identity.labels(self._component)
+        return k8s.apps.v1.StatefulSet(
+            f"{self._name}-statefulset",
+            metadata=self._metadata(self._object, {**UID_SKIP, SINGLETON_ANNOTATION: singleton_reason}),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=1,
+                service_name=service_name,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
+                # Volumes outlive the StatefulSet and any scale-down: data goes only by hand.
+                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+                volume_claim_templates=list(claims) if claims else None,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={"checksum/config": config_checksum[:16]}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=pod.pod_security_context(IMAGE_UID),
+                        termination_grace_period_seconds=grace_seconds,
+                        containers=list(containers),
+                        volumes=list(volumes),
+                    ),
+                ),
+            ),
+            opts=self._keep,
+        )
