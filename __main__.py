@@ -32,38 +32,21 @@ namespace = Namespace(
     ),
 )
 
-# The labels every pod of the app carries (web, workers, migration): what data stores admit.
-app_pods = {k: v for k, v in identity.selector("").items() if k != "app.kubernetes.io/component"}
 env_secrets, egress, migration_env = [], [], []
 
-if config.database.enabled:
-    database = Database(
-        f"{app.name}-database",
-        DatabaseArgs(
-            namespace=namespace.name,
-            identity=identity,
-            spec=config.database,
-            client_pods=app_pods,
-            protect=production,
-        ),
-    )
-    env_secrets.append(database.env_secret)
-    egress += database.client_egress
-    migration_env += database.migration_env
-
-if config.cache.enabled:
-    cache = Cache(
-        f"{app.name}-cache",
-        CacheArgs(
-            namespace=namespace.name,
-            identity=identity,
-            spec=config.cache,
-            client_pods=app_pods,
-            protect=production,
-        ),
-    )
-    env_secrets.append(cache.env_secret)
-    egress += cache.client_egress
+data_stores = [
+    (Database, DatabaseArgs, config.database, "database"),
+    (Cache, CacheArgs, config.cache, "cache"),
+]
+for store_type, store_args, spec, role in data_stores:
+    if spec.enabled:
+        store = store_type(
+            f"{app.name}-{role}",
+            store_args(namespace=namespace.name, identity=identity, spec=spec, client_pods=identity.app_selector(), protect=production),
+        )
+        env_secrets.append(store.env_secret)
+        egress += store.client_egress
+        migration_env += store.migration_env
 
 if not config.secrets.empty:
     app_secrets = AppSecrets(

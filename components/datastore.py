@@ -84,6 +84,8 @@ class DataStore(pulumi.ComponentResource):
     env_secret: EnvSecret
     client_egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]
     """What the app's pods need in their egress policy to reach this store."""
+    migration_env: list[k8s.core.v1.EnvVarArgs]
+    """Overrides for jobs that must bypass a pooler (migrations, backups)."""
 
     def __init__(self, type_: str, name: str, args: StoreArgs, *, component: str, object_name: str,
                  opts: pulumi.ResourceOptions | None):
@@ -92,6 +94,21 @@ class DataStore(pulumi.ComponentResource):
         self._keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         self._child = pulumi.ResourceOptions(parent=self)
         self.client_egress = []
+        self.migration_env = []
+
+    def _build(self, mode: str) -> None:
+        """Create the store's resources for its mode; the last step of a constructor."""
+        if mode == "external":
+            self._external()
+        else:
+            self._in_cluster()
+        self.register_outputs({})
+
+    def _external(self) -> None:
+        raise NotImplementedError
+
+    def _in_cluster(self) -> None:
+        raise NotImplementedError
 
     @property
     def selector(self) -> dict[str, str]:

@@ -41,17 +41,17 @@ class AppIdentity:
     part_of: str = ""
     """The larger system it belongs to; defaults to the application name."""
 
+    def app_selector(self) -> dict[str, str]:
+        """Labels every pod of this deployment carries, whatever its component."""
+        return {"app.kubernetes.io/name": self.name, "app.kubernetes.io/instance": self.instance}
+
     def selector(self, component: str) -> dict[str, str]:
         """Labels that pick out one component's pods.
 
         Only values that never change for the life of the workload: a Deployment's
         selector is immutable, so a version here would block every upgrade.
         """
-        return {
-            "app.kubernetes.io/name": self.name,
-            "app.kubernetes.io/instance": self.instance,
-            "app.kubernetes.io/component": component,
-        }
+        return {**self.app_selector(), "app.kubernetes.io/component": component}
 
     def labels(self, component: str) -> dict[str, str]:
         """The full recommended label set for one component's objects."""

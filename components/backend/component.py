@@ -335,10 +335,7 @@ class Backend(pulumi.ComponentResource):
 
     def _network_policies(self) -> None:
         args = self._args
-        app_pods = {
-            "app.kubernetes.io/name": self._identity.name,
-            "app.kubernetes.io/instance": self._identity.instance,
-        }
+        app_pods = self._identity.app_selector()
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-web-ingress",
             metadata=self._metadata(k8s_name(args.app.name, "web-ingress"), WEB),

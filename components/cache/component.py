@@ -31,11 +31,7 @@ class Cache(DataStore):
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, args, component=COMPONENT, object_name=k8s_name(args.identity.name, "redis"), opts=opts)
         self._spec = args.spec
-        if args.spec.mode == "external":
-            self._external()
-        else:
-            self._in_cluster()
-        self.register_outputs({})
+        self._build(args.spec.mode)
 
     def _external(self) -> None:
         url = urlsplit(self._spec.url.get_secret_value())  # type: ignore[union-attr]

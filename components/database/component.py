@@ -31,18 +31,10 @@ class DatabaseArgs(StoreArgs):
 
 
 class Database(DataStore):
-    migration_env: list[k8s.core.v1.EnvVarArgs]
-    """Overrides for jobs that must bypass the pooler (migrations, backups)."""
-
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, args, component=COMPONENT, object_name=k8s_name(args.identity.name, "db"), opts=opts)
         self._spec = args.spec
-        self.migration_env = []
-        if args.spec.mode == "external":
-            self._external()
-        else:
-            self._in_cluster()
-        self.register_outputs({})
+        self._build(args.spec.mode)
 
     def _external(self) -> None:
         parts = urlsplit(self._spec.url.get_secret_value())  # type: ignore[union-attr]
