@@ -32,7 +32,7 @@ namespace = Namespace(
     ),
 )
 
-env_secrets, egress, migration_env = [], [], []
+env_secrets, egress, migration_env, migration_wait, stores = [], [], [], [], []
 
 data_stores = [
     (Database, DatabaseArgs, config.database, "database"),
@@ -42,11 +42,20 @@ for store_type, store_args, spec, role in data_stores:
     if spec.enabled:
         store = store_type(
             f"{app.name}-{role}",
-            store_args(namespace=namespace.name, identity=identity, spec=spec, client_pods=identity.app_selector(), protect=production),
+            store_args(
+                namespace=namespace.name,
+                identity=identity,
+                spec=spec,
+                client_pods=identity.app_selector(),
+                metrics_namespace=config.network.metrics_namespace,
+                protect=production,
+            ),
         )
+        stores.append(store)
         env_secrets.append(store.env_secret)
         egress += store.client_egress
         migration_env += store.migration_env
+        migration_wait += store.migration_wait
 
 if not config.secrets.empty:
     app_secrets = AppSecrets(
@@ -73,6 +82,8 @@ backend = Backend(
         secrets=env_secrets,
         egress=egress,
         migration_env=migration_env,
+        migration_wait=migration_wait,
+        migration_after=stores,
         strict_spread=production,
     ),
 )

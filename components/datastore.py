@@ -86,6 +86,8 @@ class DataStore(pulumi.ComponentResource):
     """What the app's pods need in their egress policy to reach this store."""
     migration_env: list[k8s.core.v1.EnvVarArgs]
     """Overrides for jobs that must bypass a pooler (migrations, backups)."""
+    migration_wait: list[k8s.core.v1.ContainerArgs]
+    """Init containers that hold a migration until the store answers."""
 
     def __init__(self, type_: str, name: str, args: StoreArgs, *, component: str, object_name: str,
                  opts: pulumi.ResourceOptions | None):
@@ -95,6 +97,7 @@ class DataStore(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         self.client_egress = []
         self.migration_env = []
+        self.migration_wait = []
 
     def _build(self, mode: str) -> None:
         """Create the store's resources for its mode; the last step of a constructor."""

@@ -29,6 +29,8 @@ class NetworkSpec(Spec):
     """Namespace of the cluster DNS (kube-dns/CoreDNS) pods."""
     internet_egress: bool = False
     """Let app pods open connections to public addresses (third-party APIs, SMTP)."""
+    metrics_namespace: str | None = Field(default="monitoring", pattern=DNS_LABEL)
+    """Namespace of the Prometheus that scrapes the exporters; none may when empty."""
 
 
 Peer = k8s.networking.v1.NetworkPolicyPeerArgs

@@ -95,6 +95,17 @@ def test_prod_has_everything_a_production_backend_needs():
     assert {"secretRef": {"name": "blockscore-db"}} in containers(recording.one("Job"))[0]["envFrom"]
 
 
+def test_prod_migration_waits_for_the_database():
+    recording = render.render("prod")
+    [job] = recording.find("Job")
+    [wait] = job.inputs["spec"]["template"]["spec"]["initContainers"]
+    assert "pg_isready" in wait["command"][2]
+    assert wait["env"] == [{"name": "DATABASE_HOST", "value": "blockscore-db.blockscore-prod.svc.cluster.local"}]
+    # Created only after the database component, its StatefulSet included, is ready.
+    [stateful_set] = recording.find("StatefulSet", "blockscore-db")
+    assert stateful_set.urn in job.dependencies
+
+
 def test_prod_app_pods_may_reach_their_database_and_nothing_else_internal():
     recording = render.render("prod")
     egress = recording.one("NetworkPolicy", "blockscore-egress")["spec"]["egress"]
@@ -102,8 +113,10 @@ def test_prod_app_pods_may_reach_their_database_and_nothing_else_internal():
     assert {"to": [{"podSelector": {"matchLabels": db_selector}}], "ports": [{"protocol": "TCP", "port": 5432}]} in egress
     # The database admits exactly the pods that carry the app's labels.
     app_labels = recording.one("Deployment", "blockscore")["spec"]["template"]["metadata"]["labels"]
-    [rule] = recording.one("NetworkPolicy", "blockscore-db")["spec"]["ingress"]
-    admitted = rule["from"][0]["podSelector"]["matchLabels"]
+    clients, scraper = recording.one("NetworkPolicy", "blockscore-db")["spec"]["ingress"]
+    admitted = clients["from"][0]["podSelector"]["matchLabels"]
+    assert scraper == {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                       "ports": [{"protocol": "TCP", "port": 9187}]}
     assert set(admitted.items()) <= set(app_labels.items())
     assert db_selector["app.kubernetes.io/component"] == "database"
     assert prod_tuning(recording)["max_connections"] == "200"

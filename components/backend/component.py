@@ -59,6 +59,10 @@ class BackendArgs:
     """Destinations the app's pods may reach besides DNS (its database, its cache)."""
     migration_env: Sequence[k8s.core.v1.EnvVarArgs] = ()
     """Variables that differ for the migration Job, e.g. a direct database URL past a pooler."""
+    migration_wait: Sequence[k8s.core.v1.ContainerArgs] = ()
+    """Init containers for the migration Job, e.g. one that waits for the database."""
+    migration_after: Sequence[pulumi.Resource] = ()
+    """Resources the migration Job is created after (the database it migrates)."""
     strict_spread: bool = False
     """Refuse to put two web or worker pods on one node (production)."""
 
@@ -115,7 +119,8 @@ class Backend(pulumi.ComponentResource):
                     app_pod=self._pod,
                     migration=app.migration,
                     env=args.migration_env,
-                    opts=self._child(),
+                    init_containers=args.migration_wait,
+                    opts=self._child(depends_on=list(args.migration_after)),
                 )
             )
         self._rollout_opts = self._child(depends_on=rollout_after)

@@ -38,6 +38,7 @@ def migration_job(
     app_pod: AppPod,
     migration: MigrationSpec,
     env: Sequence[k8s.core.v1.EnvVarArgs] = (),
+    init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
     opts: pulumi.ResourceOptions,
 ) -> k8s.batch.v1.Job:
     container = app_pod.container(
@@ -59,6 +60,7 @@ def migration_job(
             template=app_pod.template(
                 labels=labels,
                 container=container,
+                init_containers=init_containers,
                 termination_grace_seconds=30,
                 restart_policy="Never",
             ),

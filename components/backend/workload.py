@@ -79,6 +79,7 @@ class AppPod:
         termination_grace_seconds: int,
         spread: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] = (),
         restart_policy: str | None = None,
+        init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
     ) -> k8s.core.v1.PodTemplateSpecArgs:
         return k8s.core.v1.PodTemplateSpecArgs(
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -96,6 +97,7 @@ class AppPod:
                 termination_grace_period_seconds=termination_grace_seconds,
                 topology_spread_constraints=list(spread) or None,
                 restart_policy=restart_policy,
+                init_containers=list(init_containers) or None,
                 containers=[container],
                 volumes=[pod.tmp_volume()],
             ),

@@ -129,6 +129,23 @@ class Database(DataStore):
         )
         pooler_pods = [self._store.identity.selector(POOLER)] if spec.pgbouncer.enabled else []
         self._server_policy(PORT, METRICS_PORT, pooler_pods)
+        self.migration_wait = [self._wait_until_ready(host)]
+
+    def _wait_until_ready(self, host: pulumi.Output[str]) -> k8s.core.v1.ContainerArgs:
+        """An init container that holds a migration until the server accepts connections.
+
+        The engine already creates the migration after the StatefulSet is ready; this
+        covers a server that restarts in between. The Job's deadline bounds the wait.
+        """
+        return k8s.core.v1.ContainerArgs(
+            name="wait-for-database",
+            image=self._spec.server_image,
+            image_pull_policy="IfNotPresent",
+            command=["sh", "-c", f'until pg_isready --host="$DATABASE_HOST" --port={PORT} --timeout=5; do sleep 2; done'],
+            env=[k8s.core.v1.EnvVarArgs(name="DATABASE_HOST", value=host)],
+            resources=pod.resource_requirements({"cpu": "10m", "memory": "16Mi"}, {"cpu": "100m", "memory": "64Mi"}),
+            security_context=pod.container_security_context(IMAGE_UID),
+        )
 
     def _service(self, role: str, name: str, *, cluster_ip: str | None) -> k8s.core.v1.Service:
         ports = [k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="postgres")]

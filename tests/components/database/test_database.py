@@ -120,6 +120,10 @@ def test_only_the_app_reaches_the_server(default):
     assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
 
 
+def test_no_scraper_unless_named(default):
+    assert len(default.one("NetworkPolicy", "shop-db")["spec"]["ingress"]) == 1
+
+
 def test_can_let_the_scraper_reach_the_exporter():
     rules = database(metrics_namespace="monitoring").one("NetworkPolicy")["spec"]["ingress"]
     assert rules[1]["ports"] == [{"protocol": "TCP", "port": 9187}]
