@@ -114,7 +114,12 @@ class Database(DataStore):
                 ),
             ],
             volumes=[
-                k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name)),
+                # Executable, so the image's entrypoint runs init.sh in its own shell
+                # instead of sourcing it into its own.
+                k8s.core.v1.VolumeArgs(
+                    name="config",
+                    config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name, default_mode=0o555),
+                ),
                 k8s.core.v1.VolumeArgs(
                     name="secrets",
                     secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=server_secret.metadata.name, default_mode=0o400),

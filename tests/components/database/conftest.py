@@ -80,7 +80,7 @@ def server(rendered):
     port = free_port()
     process = subprocess.Popen(
         as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
-                     "-c", f"config_file={base / 'postgresql.conf'}", "-c", f"hba_file={data / 'pg_hba.conf'}",
+                     "-c", f"config_file={base / 'postgresql.conf'}",
                      "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
                      "-c", f"unix_socket_directories={socket_dir}"]),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -89,8 +89,9 @@ def server(rendered):
     try:
         wait_for(lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres")
         psql([*local, "-d", "postgres"], f'CREATE DATABASE "{SPEC.name}"')
+        os.chmod(base / "init.sh", 0o555)  # as mounted: executed, not sourced
         init = subprocess.run(
-            ["sh", str(base / "init.sh")],
+            [str(base / "init.sh")],
             env={**os.environ, "POSTGRES_USER": "postgres", "POSTGRES_DB": SPEC.name, "APP_USER": SPEC.user,
                  "PGHOST": str(socket_dir), "PGPORT": str(port),
                  "SHIPYARD_SECRETS_DIR": str(secrets), "SHIPYARD_INIT_SQL": str(base / "init.sql")},

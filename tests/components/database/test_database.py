@@ -207,3 +207,9 @@ def test_migrations_bypass_the_pooler():
     outputs = run_components(program).outputs["migration_env"]
     assert outputs == [{"name": "DATABASE_URL", "key": "DATABASE_DIRECT_URL"},
                        {"name": "SQLALCHEMY_DATABASE_URI", "key": "DATABASE_DIRECT_URL"}]
+
+
+def test_init_script_is_mounted_executable(default):
+    # The entrypoint sources a script it cannot execute, which would leak its shell options.
+    volumes = {v["name"]: v for v in default.one("StatefulSet")["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["config"]["configMap"]["defaultMode"] == 0o555
