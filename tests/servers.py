@@ -20,6 +20,9 @@ POSTGRES_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 POSTGRES_BIN = Path(POSTGRES_BINS[-1]) if POSTGRES_BINS else None
 needs_postgres = pytest.mark.skipif(POSTGRES_BIN is None, reason="PostgreSQL server not installed (apt-get install postgresql)")
 needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+# Debian installs pgbouncer in /usr/sbin, which is not on every PATH.
+PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+needs_pgbouncer = pytest.mark.skipif(PGBOUNCER is None, reason="pgbouncer not installed (apt-get install pgbouncer)")
 
 
 def free_port() -> int:

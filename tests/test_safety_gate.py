@@ -11,7 +11,6 @@ from components.cache.component import SINGLE_PRIMARY as REDIS_PRIMARY
 from components.database.component import SINGLE_PRIMARY, UID_SKIP
 from components.namespace import ENVIRONMENT_LABEL
 from safety import model, stack_environment
-from tests.conftest import MINIMAL_APP
 from tools import gate, render
 from tools.recording import run_program
 from tools.stacks import config_for, stack_names

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pytest
 
 from components.backend import AppSpec, Backend, BackendArgs, EnvSecret
 from components.backend.workload import CHECKSUM_ANNOTATION

@@ -13,7 +13,7 @@ import sys
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from google.protobuf import empty_pb2
 
 from safety import RULES

@@ -1,6 +1,5 @@
 """policy/safety/secret_exposure.py"""
 
-import re
 
 from components.backend import spec as backend_spec
 from safety import secret_exposure

@@ -8,7 +8,6 @@ server on loopback and in a temporary directory.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -94,7 +93,8 @@ def test_the_rendered_urls_authenticate_on_their_own_databases(rendered, server)
 
 def test_a_wrong_password_is_refused(rendered, server):
     wrong = app_url(rendered, server).replace(rendered["server"]["password"], "wrong")
-    assert "WRONGPASS" in cli(server, "PING", url=wrong).stdout + cli(server, "PING", url=wrong).stderr
+    result = cli(server, "PING", url=wrong)
+    assert "WRONGPASS" in result.stdout + result.stderr
 
 
 def test_configured_values_are_in_force(rendered, server):

@@ -6,6 +6,7 @@ server; everything else (auth, pool mode, limits) is used as rendered.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -15,14 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.components.database.conftest import SPEC, url_at
-from tests.servers import free_port, needs_postgres, psql, wait_for
+from tests.servers import PGBOUNCER, as_postgres, free_port, give_to_postgres, needs_pgbouncer, needs_postgres, psql, wait_for
 
-pytestmark = [
-    needs_postgres,
-    pytest.mark.skipif(shutil.which("pgbouncer") is None and not shutil.os.path.exists("/usr/sbin/pgbouncer"),
-                       reason="pgbouncer not installed (apt-get install pgbouncer)"),
-]
-PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+pytestmark = [needs_postgres, needs_pgbouncer]
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +33,11 @@ def pooler(rendered, server):
     ini = re.sub(r"auth_file = \S+", f"auth_file = {userlist}", ini)
     (base / "pgbouncer.ini").write_text(ini)
     command = [PGBOUNCER, str(base / "pgbouncer.ini")]
-    if shutil.os.geteuid() == 0:  # pgbouncer refuses root too
-        shutil.os.chmod(base, 0o755)
-        for path in base.iterdir():
-            shutil.chown(path, "postgres")
-        shutil.chown(base, "postgres")
-        command = ["runuser", "-u", "postgres", "--", *command]
+    # pgbouncer refuses to run as root too.
+    os.chmod(base, 0o755)
+    for path in (base, *base.iterdir()):
+        give_to_postgres(path)
+    command = as_postgres(command)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = url_at(rendered, port, "DATABASE_URL")
     try:
