@@ -46,8 +46,8 @@ $(CRD_STAMP): tools/crd/package.json tools/crd/package-lock.json
 render: $(STAMP)
 	$(PY) -m tools.render $(STACK)
 
-## make validate STACK=prod: render, then the schemas and every safety rule, with a per-rule summary
-validate: render $(CHECKOV_STAMP) $(CRD_STAMP)
+## make validate STACK=prod: render (one run of the program), then the schemas and every safety rule, with a per-rule summary
+validate: $(STAMP) $(CHECKOV_STAMP) $(CRD_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
 ## make test: the whole test suite

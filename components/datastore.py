@@ -5,8 +5,6 @@ network policy that admits only the app (and the metrics scraper).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,14 +13,14 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import network, pod
-from components.backend import EnvSecret
-from components.backend.component import SINGLETON_ANNOTATION
+from components.annotations import SINGLETON, checkov_skips
+from components.env_secret import EnvSecret, env_secret
 from components.naming import AppIdentity
 
-UID_SKIP = {
-    "checkov.io/skip1": "CKV_K8S_40=the official postgres and redis images run as their "
-    "own user, UID 999, which owns the data directory they initialise"
-}
+UID_SKIP = checkov_skips(
+    ("CKV_K8S_40", "the official postgres and redis images run as their own user, UID 999, "
+     "which owns the data directory they initialise")
+)
 IMAGE_UID = 999
 """The user of the official postgres and redis images, which owns their data directories."""
 
@@ -37,10 +35,6 @@ class StoreArgs:
     """Namespace of the metrics scraper, which may reach the exporter port."""
     protect: bool = False
     """Protect the StatefulSet, its volumes and the credentials (production)."""
-
-
-def checksum(values: object) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
 def retained_claim(labels: dict[str, str], size: str, storage_class: str | None) -> k8s.core.v1.PersistentVolumeClaimArgs:
@@ -134,13 +128,22 @@ class DataStore(pulumi.ComponentResource):
 
     def _app_secret(self, env: pulumi.Input[dict[str, str]]) -> k8s.core.v1.Secret:
         """The Secret every app pod reads with envFrom, and its checksum for rollouts."""
-        env = pulumi.Output.secret(env)
-        secret = k8s.core.v1.Secret(
-            f"{self._name}-app-secret", metadata=self._metadata(self._object), type="Opaque", string_data=env,
-            opts=self._keep,
-        )
-        self.env_secret = EnvSecret(name=secret.metadata.name, checksum=pulumi.Output.secret(env.apply(checksum)))
+        secret, self.env_secret = env_secret(f"{self._name}-app-secret", self._metadata(self._object), env, self._keep)
         return secret
+
+    def _service(self, role: str, name: str, ports: dict[str, int], *, headless: bool = False) -> k8s.core.v1.Service:
+        """A Service for the primary; each port targets the container port of the same name."""
+        return k8s.core.v1.Service(
+            f"{self._name}-{role}",
+            metadata=self._metadata(name),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                cluster_ip="None" if headless else None,
+                selector=self.selector,
+                ports=[k8s.core.v1.ServicePortArgs(name=n, port=p, target_port=n) for n, p in ports.items()],
+            ),
+            opts=self._child,
+        )
 
     def _external_egress(self, port: int) -> None:
         # A managed server sits outside the cluster, often on a private address.
@@ -177,7 +180,7 @@ class DataStore(pulumi.ComponentResource):
         labels = self._store.identity.labels(self._component)
         return k8s.apps.v1.StatefulSet(
             f"{self._name}-statefulset",
-            metadata=self._metadata(self._object, {**UID_SKIP, SINGLETON_ANNOTATION: singleton_reason}),
+            metadata=self._metadata(self._object, {**UID_SKIP, SINGLETON: singleton_reason}),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=1,
                 service_name=service_name,
@@ -188,7 +191,7 @@ class DataStore(pulumi.ComponentResource):
                 ),
                 volume_claim_templates=list(claims) if claims else None,
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={"checksum/config": config_checksum[:16]}),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={"checksum/config": config_checksum}),
                     spec=k8s.core.v1.PodSpecArgs(
                         automount_service_account_token=False,
                         enable_service_links=False,

@@ -6,12 +6,15 @@ the binary is missing, which `make test` reports as a skip, never as a pass.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +51,39 @@ def wait_for(check, what: str, seconds: float = 30) -> None:
 def give_to_postgres(path: Path) -> None:
     if os.geteuid() == 0:
         shutil.chown(path, "postgres", "postgres")
+
+
+@contextlib.contextmanager
+def server_directory(prefix: str) -> Iterator[Path]:
+    """A scratch directory the postgres user can use, removed afterwards.
+
+    Not under pytest's tmp_path: that is private to root, and PostgreSQL and
+    PgBouncer refuse to run as root.
+    """
+    base = Path(tempfile.mkdtemp(prefix=f"shipyard-{prefix}-"))
+    os.chmod(base, 0o755)
+    give_to_postgres(base)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running(command: list[str], ready: Callable[[], bool], what: str, cwd: Path | None = None) -> Iterator[None]:
+    """A server process, started, ready for the with-block, and stopped after it.
+
+    A server that exits while starting fails the test with its own output.
+    """
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: process.poll() is not None or ready(), what)
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited while starting:\n{process.stdout.read()}")
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def psql(url_or_args: list[str], sql: str, *, check: bool = True) -> subprocess.CompletedProcess:

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from components.backend.component import ENV_SECRETS_SKIP, SCHEDULER_REASON, SINGLETON_ANNOTATION
+from components.annotations import SINGLETON
+from components.backend.component import ENV_SECRETS_SKIP, SCHEDULER_REASON
 from components.cache.component import SINGLE_PRIMARY as REDIS_PRIMARY
-from components.database.component import SINGLE_PRIMARY, UID_SKIP
+from components.database.component import SINGLE_PRIMARY
+from components.datastore import UID_SKIP
 from components.namespace import ENVIRONMENT_LABEL
 from safety import model, stack_environment
 from tools import gate, render
@@ -53,7 +55,7 @@ def test_the_stack_environment_is_read_from_the_namespace():
 
 
 def test_components_and_rules_agree_on_their_markers():
-    assert SINGLETON_ANNOTATION == model.SINGLETON_ANNOTATION
+    assert SINGLETON == model.SINGLETON_ANNOTATION
     assert ENVIRONMENT_LABEL == model.ENVIRONMENT_LABEL
 
 

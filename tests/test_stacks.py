@@ -184,6 +184,20 @@ def test_make_render_refuses_an_unknown_stack(project_dir, capsys):
     assert "Pulumi.nosuch.yaml" in capsys.readouterr().err
 
 
+def test_make_validate_writes_what_it_checked_in_one_run(project_dir, capsys):
+    shutil.copy(ROOT / "Pulumi.dev.yaml", project_dir)
+    assert validate.main(["dev"]) == 0
+    written = list(yaml.safe_load_all((project_dir / "build" / "dev" / "manifests.yaml").read_text()))
+    assert len(written) == len(render.render("dev").kubernetes_objects())
+    assert "ok   pod-security" in capsys.readouterr().out
+
+
+def test_make_validate_refuses_an_unknown_stack(project_dir, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        validate.main(["nosuch"])
+    assert exit_.value.code == 2 and "Pulumi.nosuch.yaml" in capsys.readouterr().err
+
+
 def test_pulumi_yaml_declares_exactly_the_top_level_keys():
     declared = project()["config"]
     fields = {f.alias or name: f for name, f in stack_config.StackConfig.model_fields.items()}

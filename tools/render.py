@@ -80,20 +80,32 @@ def table(recording: Recording) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def render_command(argv: list[str] | None, description: str) -> tuple[str, Recording]:
+    """What `make render` and `make validate` start with: the stack's objects, written out.
+
+    A missing stack file or bad config ends the command with a message, not a traceback.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("stack")
     stack = parser.parse_args(argv).stack
     if not stack_file(stack).exists():
         print(f"no stack file {stack_file(stack).name}", file=sys.stderr)
-        return 2
+        raise SystemExit(2)
     try:
         recording = render(stack)
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise SystemExit(1) from None
+    write_manifests(recording, manifests_path(stack))
+    return stack, recording
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        stack, recording = render_command(argv, __doc__.splitlines()[0])
+    except SystemExit as exit_:
+        return int(exit_.code)
     path = manifests_path(stack)
-    write_manifests(recording, path)
     print(table(recording))
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     print(f"\n{len(recording.kubernetes_objects())} objects written to {shown}")

@@ -34,7 +34,9 @@ def stack_file(stack: str) -> Path:
 def config_for(stack: str, overrides: dict[str, Any] | None = None) -> tuple[dict[str, str], list[str]]:
     """(config, secret keys) for a stack, with `overrides` (namespaced keys) applied last."""
     path = stack_file(stack)
-    values = (yaml.safe_load(path.read_text()) or {}).get("config") or {} if path.exists() else {}
+    values = {}
+    if path.exists():
+        values = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
     return config_from(values, overrides)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,10 +9,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import network, pod
+from components.annotations import SINGLETON, checkov_skips
 from components.backend.image import app_image
 from components.backend.migration import migration_job
 from components.backend.spec import AppSpec, WorkerSpec
 from components.backend.workload import AppPod
+from components.env_secret import EnvSecret
+from components.fingerprint import fingerprint
 from components.naming import AppIdentity, k8s_name
 from components.network import NetworkSpec
 
@@ -23,26 +24,15 @@ WEB = "web"
 SHARED = "backend"
 """Component label of objects every app pod uses (service account, environment, egress)."""
 SERVICE_PORT = 80
-SINGLETON_ANNOTATION = "shipyard.dev/singleton"
 SCHEDULER_REASON = "scheduler: a second one would run every periodic task twice"
 # checkov's CKV_K8S_35 (CIS 5.4.1) prefers secrets as files. These apps are configured
 # through their environment (DATABASE_URL, API keys), as their frameworks expect.
-ENV_SECRETS_SKIP = {
-    "checkov.io/skip1": "CKV_K8S_35=the app reads its credentials from environment "
-    "variables (12-factor); they come from Secrets via envFrom, never from literal values"
-}
-"""Declares, with its reason, a workload that must run as one pod (see policy/safety)."""
+ENV_SECRETS_SKIP = checkov_skips(
+    ("CKV_K8S_35", "the app reads its credentials from environment variables (12-factor); "
+     "they come from Secrets via envFrom, never from literal values")
+)
 # Defaults for every Python process; the app's own `env` wins over them.
 PYTHON_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class EnvSecret:
-    """A Secret whose keys become environment variables of every app pod."""
-
-    name: pulumi.Input[str]
-    checksum: pulumi.Input[str]
-    """Changes whenever the Secret's data does, so the pods roll to pick it up."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +91,12 @@ class Backend(pulumi.ComponentResource):
                     for secret in args.secrets
                 ),
             ],
-            env_checksum=_checksum(env.data, *(s.checksum for s in args.secrets)),
+            # A hash over everything the pods read at start. Made plain on purpose: it
+            # reveals nothing of the secrets in it, and a secret annotation would hide the
+            # whole pod template from every diff.
+            env_checksum=pulumi.Output.unsecret(
+                pulumi.Output.all(env.data, *(s.checksum for s in args.secrets)).apply(fingerprint)
+            ),
         )
 
         # Set on each workload object, since checkov reads skips from the object itself.
@@ -199,7 +194,7 @@ class Backend(pulumi.ComponentResource):
             metadata=self._metadata(
                 object_name,
                 component,
-                {**self._workload_annotations, **({SINGLETON_ANNOTATION: singleton} if singleton else {})},
+                {**self._workload_annotations, **({SINGLETON: singleton} if singleton else {})},
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=replicas,
@@ -364,16 +359,3 @@ class Backend(pulumi.ComponentResource):
                 spec=network.policy_spec(app_pods, egress=egress),
                 opts=self._child(),
             )
-
-
-def _checksum(*parts: pulumi.Input[object]) -> pulumi.Output[str]:
-    """A short hash of everything the pods read at start.
-
-    The result is made plain on purpose: a SHA-256 over the whole environment reveals
-    nothing of the secrets in it, and a secret annotation would hide the whole pod
-    template from every diff.
-    """
-    digest = pulumi.Output.all(*parts).apply(
-        lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-    )
-    return pulumi.Output.unsecret(digest)

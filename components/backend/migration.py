@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 
 import pulumi
@@ -11,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.backend.spec import MigrationSpec
 from components.backend.workload import AppPod
+from components.fingerprint import fingerprint
 from components.naming import k8s_name
 
 
@@ -22,10 +21,8 @@ def job_name(app_name: str, image: str, env_checksum: str, migration: MigrationS
     Deployments. A new environment re-runs the migration too: a changed database URL
     gets its schema before the app is pointed at it.
     """
-    fingerprint = json.dumps(
-        [image, env_checksum, migration.model_dump(mode="json")], sort_keys=True
-    )
-    return k8s_name(app_name, "migrate", hashlib.sha256(fingerprint.encode()).hexdigest()[:10])
+    content = [image, env_checksum, migration.model_dump(mode="json")]
+    return k8s_name(app_name, "migrate", fingerprint(content, length=10))
 
 
 def migration_job(

@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 from components import pod
 from components.cache import config
 from components.cache.spec import CacheSpec
-from components.datastore import IMAGE_UID, DataStore, StoreArgs, checksum, exporter, retained_claim
+from components.datastore import IMAGE_UID, DataStore, StoreArgs, exporter, retained_claim
+from components.fingerprint import fingerprint
 from components.naming import k8s_name
 
 TYPE = "shipyard:data:Cache"
@@ -63,19 +64,7 @@ class Cache(DataStore):
             data={"redis.conf": conf},
             opts=self._child,
         )
-        service = k8s.core.v1.Service(
-            f"{self._name}-service",
-            metadata=self._metadata(self._object),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
-                selector=self.selector,
-                ports=[
-                    k8s.core.v1.ServicePortArgs(name="redis", port=config.PORT, target_port="redis"),
-                    k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"),
-                ],
-            ),
-            opts=self._child,
-        )
+        service = self._service("service", self._object, {"redis": config.PORT, "metrics": METRICS_PORT})
         persistence = spec.persistence
         volumes = [
             k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map.metadata.name)),
@@ -104,7 +93,7 @@ class Cache(DataStore):
             if persistence.enabled else None,
             # Time for a last RDB snapshot on shutdown.
             grace_seconds=60,
-            config_checksum=checksum(conf),
+            config_checksum=fingerprint(conf),
             singleton_reason=SINGLE_PRIMARY,
         )
         self._server_policy(config.PORT, METRICS_PORT)

@@ -12,7 +12,8 @@ from components import pod
 from components.database import init, tuning, urls
 from components.database.pooler import COMPONENT as POOLER, PgBouncer, PgBouncerArgs
 from components.database.spec import DatabaseSpec
-from components.datastore import IMAGE_UID, UID_SKIP, DataStore, StoreArgs, checksum, exporter, retained_claim
+from components.datastore import IMAGE_UID, DataStore, StoreArgs, exporter, retained_claim
+from components.fingerprint import fingerprint
 from components.naming import k8s_name
 from components.quantities import parse_quantity
 
@@ -22,7 +23,6 @@ PORT = 5432
 METRICS_PORT = 9187
 DATA_DIR = "/var/lib/postgresql/data"
 SINGLE_PRIMARY = "single primary: one writable PostgreSQL server; a second pod would need replication"
-__all__ = ["Database", "DatabaseArgs", "SINGLE_PRIMARY", "UID_SKIP"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +99,9 @@ class Database(DataStore):
             },
             opts=self._child,
         )
-        headless = self._service("headless", k8s_name(self._object, "headless"), cluster_ip="None")
-        self._service("service", self._object, cluster_ip=None)
+        # The StatefulSet's governing Service, and the one clients (and the scraper) use.
+        headless = self._service("headless", k8s_name(self._object, "headless"), {"postgres": PORT}, headless=True)
+        self._service("service", self._object, {"postgres": PORT, "metrics": METRICS_PORT})
         self._primary(
             service_name=headless.metadata.name,
             containers=[
@@ -129,7 +130,7 @@ class Database(DataStore):
             ],
             claims=[retained_claim(self._store.identity.labels(COMPONENT), spec.storage.size, spec.storage.storage_class)],
             grace_seconds=90,
-            config_checksum=checksum(settings),
+            config_checksum=fingerprint(settings),
             singleton_reason=SINGLE_PRIMARY,
         )
         pooler_pods = [self._store.identity.selector(POOLER)] if spec.pgbouncer.enabled else []
@@ -150,19 +151,6 @@ class Database(DataStore):
             env=[k8s.core.v1.EnvVarArgs(name="DATABASE_HOST", value=host)],
             resources=pod.resource_requirements({"cpu": "10m", "memory": "16Mi"}, {"cpu": "100m", "memory": "64Mi"}),
             security_context=pod.container_security_context(IMAGE_UID),
-        )
-
-    def _service(self, role: str, name: str, *, cluster_ip: str | None) -> k8s.core.v1.Service:
-        ports = [k8s.core.v1.ServicePortArgs(name="postgres", port=PORT, target_port="postgres")]
-        if cluster_ip is None:
-            ports.append(k8s.core.v1.ServicePortArgs(name="metrics", port=METRICS_PORT, target_port="metrics"))
-        return k8s.core.v1.Service(
-            f"{self._name}-{role}",
-            metadata=self._metadata(name),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP", cluster_ip=cluster_ip, selector=self.selector, ports=ports
-            ),
-            opts=self._child,
         )
 
     def _server(self) -> k8s.core.v1.ContainerArgs:

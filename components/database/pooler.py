@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 from components import network, pod
 from components.database import pgbouncer
 from components.database.spec import PgBouncerSpec
-from components.datastore import checksum
+from components.fingerprint import fingerprint
 from components.naming import AppIdentity
 
 TYPE = "shipyard:data:PgBouncer"
@@ -74,7 +74,7 @@ class PgBouncer(pulumi.ComponentResource):
                 pod.tmp_mount(),
             ],
         )
-        config_checksum = pulumi.Output.unsecret(pulumi.Output.all(ini, args.password).apply(lambda v: checksum(v)[:16]))
+        config_checksum = pulumi.Output.unsecret(pulumi.Output.all(ini, args.password).apply(fingerprint))
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=metadata,

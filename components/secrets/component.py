@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -11,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.backend import EnvSecret
+from components.env_secret import EnvSecret, env_secret
 
 TYPE = "shipyard:app:Secrets"
 
@@ -42,9 +40,7 @@ class AppSecrets(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
 
-        data: dict[str, pulumi.Input[str]] = {
-            key: pulumi.Output.secret(value) for key, value in args.values.items()
-        }
+        data: dict[str, pulumi.Input[str]] = dict(args.values)
         for variable in args.generated:
             generated = random.RandomPassword(
                 f"{name}-{variable.lower().replace('_', '-')}",
@@ -55,18 +51,11 @@ class AppSecrets(pulumi.ComponentResource):
             )
             data[variable] = generated.result
 
-        secret = k8s.core.v1.Secret(
+        secret, self.env_secret = env_secret(
             f"{name}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.object_name, namespace=args.namespace, labels=args.labels
-            ),
-            type="Opaque",
-            string_data=data,
-            opts=keep,
+            k8s.meta.v1.ObjectMetaArgs(name=args.object_name, namespace=args.namespace, labels=args.labels),
+            data,
+            keep,
         )
         self.secret_name = secret.metadata.name
-        checksum = pulumi.Output.all(**data).apply(
-            lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
-        )
-        self.env_secret = EnvSecret(name=self.secret_name, checksum=pulumi.Output.secret(checksum))
         self.register_outputs({"secret_name": self.secret_name})

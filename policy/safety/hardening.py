@@ -42,8 +42,10 @@ def find_checkov() -> str | None:
 
 def run_checkov(manifests: Sequence[Mapping[str, Any]], checkov: str) -> dict[str, Any]:
     """checkov's JSON results for these objects (passed, failed and skipped checks)."""
-    documents = yaml.safe_dump_all([_plain(m) for m in manifests], sort_keys=False)
-    return _run_checkov_cached(documents, checkov)
+    # Canonical text (objects and keys in a fixed order), so the same objects hit the
+    # cache however their registration happened to be ordered.
+    plain = sorted((_plain(m) for m in manifests), key=lambda m: json.dumps(m, sort_keys=True))
+    return _run_checkov_cached(yaml.safe_dump_all(plain, sort_keys=True), checkov)
 
 
 def _plain(value: Any) -> Any:

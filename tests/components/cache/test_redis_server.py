@@ -14,7 +14,7 @@ import pytest
 from components.cache import Cache, CacheArgs, CacheSpec
 from components.naming import AppIdentity
 from tests.conftest import run_components
-from tests.servers import free_port, needs_redis, wait_for
+from tests.servers import free_port, needs_redis, running
 
 pytestmark = needs_redis
 
@@ -43,18 +43,10 @@ def server(rendered, tmp_path_factory):
     (base / "redis.conf").write_text(rendered["conf"])
     (base / "users.acl").write_text(rendered["server"]["users.acl"])
     port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", str(base / "redis.conf"), "--bind", "127.0.0.1", "--port", str(port),
-         "--aclfile", str(base / "users.acl")],
-        cwd=base, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_for(lambda: "NOAUTH" in cli(port, "PING").stdout or process.poll() is not None, "redis-server")
-        assert process.poll() is None, process.stdout.read()
+    command = ["redis-server", str(base / "redis.conf"), "--bind", "127.0.0.1", "--port", str(port),
+               "--aclfile", str(base / "users.acl")]
+    with running(command, lambda: "NOAUTH" in cli(port, "PING").stdout, "redis-server", cwd=base):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def cli(port: int, *command: str, url: str | None = None, user: str | None = None, password: str | None = None):

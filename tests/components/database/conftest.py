@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from components.database import Database, DatabaseArgs, DatabaseSpec
 from components.naming import AppIdentity
 from tests.conftest import run_components
-from tests.servers import POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, wait_for
+from tests.servers import POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, running, server_directory
 
 SPEC = DatabaseSpec.model_validate(
     {
@@ -53,10 +51,11 @@ def rendered():
 
 @pytest.fixture(scope="package")
 def server(rendered):
-    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
-    base = Path(tempfile.mkdtemp(prefix="shipyard-postgres-"))
-    os.chmod(base, 0o755)
-    give_to_postgres(base)
+    with server_directory("postgres") as base:
+        yield from _start(rendered, base)
+
+
+def _start(rendered: dict, base: Path):
     data, socket_dir, secrets = base / "data", base / "run", base / "secrets"
     for directory in (socket_dir, secrets):
         directory.mkdir()
@@ -78,16 +77,12 @@ def server(rendered):
     )
     assert initdb.returncode == 0, initdb.stderr
     port = free_port()
-    process = subprocess.Popen(
-        as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
-                     "-c", f"config_file={base / 'postgresql.conf'}",
-                     "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
-                     "-c", f"unix_socket_directories={socket_dir}"]),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
     local = ["-h", str(socket_dir), "-p", str(port), "-U", "postgres"]
-    try:
-        wait_for(lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres")
+    command = as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
+                           "-c", f"config_file={base / 'postgresql.conf'}",
+                           "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
+                           "-c", f"unix_socket_directories={socket_dir}"])
+    with running(command, lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres"):
         psql([*local, "-d", "postgres"], f'CREATE DATABASE "{SPEC.name}"')
         os.chmod(base / "init.sh", 0o555)  # as mounted: executed, not sourced
         init = subprocess.run(
@@ -99,10 +94,6 @@ def server(rendered):
         )
         assert init.returncode == 0, init.stderr
         yield {"port": port, "local": local}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def url_at(rendered: dict, port: int, key: str = "DATABASE_DIRECT_URL") -> str:
