@@ -50,8 +50,10 @@ render: $(STAMP)
 validate: $(STAMP) $(CHECKOV_STAMP) $(CRD_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
-## make test: the whole test suite
+## make test: the whole test suite. First installs the real servers the data-tier tests run
+## (as root, with apt-get) or stops with the command to run; SHIPYARD_SKIP_REAL_SERVERS=1 opts out.
 test: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP)
+	bash tools/ensure-servers.sh
 	$(PY) -m pytest
 
 ## make bench: how long the program takes under mocks (figures, not pass/fail)

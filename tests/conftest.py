@@ -46,3 +46,39 @@ def containers(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 def app() -> dict[str, Any]:
     """A fresh copy of the smallest valid app config, for a test to modify."""
     return dict(MINIMAL_APP)
+
+
+# Real servers: a test marked `needs_postgres` & co. fails when its server is missing,
+# unless the user opted out (SHIPYARD_SKIP_REAL_SERVERS=1); see tests/servers.py.
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests import servers
+
+    for mark in item.iter_markers("real_server"):
+        servers.require(*mark.args)
+
+
+# In CI (CI=true, as .ci/run and GitHub Actions set it) nothing may be skipped: a skip
+# there means a check silently did not run. Each skip is reported as a failure, with
+# the reason it was skipped.
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if _in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skip outside a test (a whole module skipped at collection) fails CI as well."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if _in_ci() and skipped and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        reporter.write_line(f"CI: {len(skipped)} skipped; every test must run in CI", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

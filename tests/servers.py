@@ -1,7 +1,9 @@
-"""Real PostgreSQL and Redis servers for the tests, on loopback and free ports.
+"""Real PostgreSQL, PgBouncer and Redis servers for the tests, on loopback and free ports.
 
-Installed from Debian by `.ci/run`; the tests that need one are skipped only when
-the binary is missing, which `make test` reports as a skip, never as a pass.
+`make test` installs them (tools/ensure-servers.sh). A test marked `needs_postgres`,
+`needs_pgbouncer` or `needs_redis` FAILS when its server is missing, with the command
+that installs it; it is skipped only when the user opts out of real servers with
+SHIPYARD_SKIP_REAL_SERVERS=1. (The hook that applies the markers is in conftest.py.)
 """
 
 from __future__ import annotations
@@ -15,17 +17,65 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 POSTGRES_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 POSTGRES_BIN = Path(POSTGRES_BINS[-1]) if POSTGRES_BINS else None
-needs_postgres = pytest.mark.skipif(POSTGRES_BIN is None, reason="PostgreSQL server not installed (apt-get install postgresql)")
-needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+PSQL = shutil.which("psql")  # the client the tests talk to PostgreSQL with; same package
+REDIS_SERVER = shutil.which("redis-server")
 # Debian installs pgbouncer in /usr/sbin, which is not on every PATH.
 PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
-needs_pgbouncer = pytest.mark.skipif(PGBOUNCER is None, reason="pgbouncer not installed (apt-get install pgbouncer)")
+
+OPT_OUT = "SHIPYARD_SKIP_REAL_SERVERS"
+"""Set to 1 to skip, rather than fail, the tests whose server is not installed."""
+
+
+@dataclass(frozen=True)
+class RealServer:
+    title: str
+    package: str
+    """The Debian package, as tools/ensure-servers.sh installs it."""
+    installed: Callable[[], bool]
+
+
+# Looked up when a test starts, so a test can take a server away.
+SERVERS = {
+    "postgresql": RealServer("PostgreSQL", "postgresql", lambda: POSTGRES_BIN is not None and PSQL is not None),
+    "pgbouncer": RealServer("PgBouncer", "pgbouncer", lambda: PGBOUNCER is not None),
+    "redis": RealServer("redis-server", "redis-server", lambda: REDIS_SERVER is not None),
+}
+
+needs_postgres = pytest.mark.real_server("postgresql")
+needs_pgbouncer = pytest.mark.real_server("pgbouncer")
+needs_redis = pytest.mark.real_server("redis")
+
+
+def opted_out() -> bool:
+    return os.environ.get(OPT_OUT, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def install_command(packages: list[str]) -> str:
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    return f"{sudo}apt-get update && {sudo}apt-get install -y {' '.join(packages)}"
+
+
+def require(name: str) -> None:
+    """Fail (or, opted out, skip) the running test unless server `name` is installed."""
+    server = SERVERS[name]
+    if server.installed():
+        return
+    if opted_out():
+        pytest.skip(f"{server.title} is not installed and {OPT_OUT} is set")
+    pytest.fail(
+        f"{server.title} is not installed; this test runs it for real. Install it with:\n"
+        f"    {install_command([server.package])}\n"
+        f"(`make test` does this itself when run as root), or skip the real-server tests "
+        f"explicitly: {OPT_OUT}=1 make test",
+        pytrace=False,
+    )
 
 
 def free_port() -> int:

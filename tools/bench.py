@@ -1,18 +1,26 @@
 """`make bench`: how long the program takes under mocks. Figures only, no verdicts.
 
 - cold: a fresh Python process per run (imports included), median of several runs,
-  for the prod stack and for a floor program (the SDK imports plus one resource);
-- warm: the prod stack evaluated again in one process;
+  for the prod stack and two floor programs that use the bare SDK:
+  - one resource: the SDK imports plus one ConfigMap (what any program pays);
+  - same count: as many resources as the prod stack registers, of the same types
+    (counted at run time from a prod run), each with minimal inputs: what the SDK
+    itself costs for a program of prod's size, so prod/same-count is the project's
+    own overhead (config parsing, specs, building the inputs, its imports);
+- warm: the prod stack and the floors evaluated again in one process;
 - growth: one stack with 1, 10 and 50 backend services.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from tools.recording import ROOT
@@ -28,6 +36,59 @@ def floor_program() -> None:
     k8s.core.v1.ConfigMap("floor", metadata={"name": "floor"}, data={"a": "b"})
 
 
+def same_count_program(shape: dict[str, int]) -> Callable[[], None]:
+    """`shape` ({type token: count}) as bare SDK resources with minimal inputs."""
+
+    def program() -> None:
+        for type_, count in sorted(shape.items()):
+            for i in range(count):
+                bare_resource(type_, f"floor-{type_.rsplit(':', 1)[-1].lower()}-{i}")
+
+    return program
+
+
+def bare_resource(type_: str, name: str) -> object:
+    """One resource of this type token through the SDK's own classes: Kubernetes kinds,
+    random passwords and components; any other type as a ConfigMap."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    package, module, kind = type_.split(":")
+    if package == "kubernetes":
+        group, version = module.split("/")
+        cls = getattr(getattr(getattr(k8s, group.split(".")[0]), version), kind)
+        spec = minimal_spec(kind, name)
+        return cls(name, metadata={"name": name}, **({"spec": spec} if spec else {}))
+    if type_ == "random:index/randomPassword:RandomPassword":
+        import pulumi_random as random
+
+        return random.RandomPassword(name, length=32, special=False)
+    if package not in ("kubernetes", "random", "docker", "pulumi"):
+        return pulumi.ComponentResource(type_, name)
+    return k8s.core.v1.ConfigMap(name, metadata={"name": name})
+
+
+def minimal_spec(kind: str, name: str) -> dict | None:
+    """The least a kind's SDK class accepts (a one-container pod for workloads)."""
+    template = {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "app", "image": "app:1"}]}}
+    workload = {"selector": {"matchLabels": {"app": name}}, "template": template}
+    return {
+        "Deployment": workload,
+        "ReplicaSet": workload,
+        "DaemonSet": workload,
+        "StatefulSet": {**workload, "serviceName": name},
+        "Job": {"template": template},
+        "CronJob": {"schedule": "@daily", "jobTemplate": {"spec": {"template": template}}},
+        "HorizontalPodAutoscaler": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "maxReplicas": 2,
+        },
+    }.get(kind)
+
+
+def shape_of(recording) -> dict[str, int]:
+    return dict(Counter(r.type for r in recording.resources))
+
+
 def many_backends(count: int) -> Callable[[], None]:
     """A namespace and `count` copies of the prod app (web, workers, migration each)."""
 
@@ -38,7 +99,8 @@ def many_backends(count: int) -> Callable[[], None]:
 
         import stack_config
 
-        app = stack_config.load(config_for("prod")[0], "prod").app
+        config, secret_keys = config_for("prod")
+        app = stack_config.load(config, "prod", secret_keys).app
         namespace = Namespace("namespace", NamespaceArgs(name="bench"))
         for i in range(count):
             spec = app.model_copy(update={"name": f"svc{i}"})
@@ -47,14 +109,18 @@ def many_backends(count: int) -> Callable[[], None]:
     return program
 
 
-def run_once(which: str) -> int:
-    """One evaluation in this process (the body of a cold run)."""
+def run_once(which: str, shape: dict[str, int] | None = None) -> int:
+    """One evaluation in this process (the body of a cold run); the resources registered."""
     from tools.recording import run_program
-    from tools.stacks import config_for
 
+    # The floors import nothing of the project: tools.stacks alone would load it all.
     if which == "floor":
         recording = run_program("bench", {}, program=floor_program)
+    elif which == "floor-same-count":
+        recording = run_program("bench", {}, program=same_count_program(shape or {}))
     else:
+        from tools.stacks import config_for
+
         config, secrets = config_for(which)
         recording = run_program(which, config, secret_keys=secrets)
     return len(recording.resources)
@@ -69,45 +135,82 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return times
 
 
-def cold(which: str) -> list[float]:
-    command = [sys.executable, "-m", "tools.bench", "--once", which]
-    return timed(lambda: subprocess.run(command, cwd=ROOT, check=True, capture_output=True), COLD_RUNS)
+def cold(programs: dict[str, list[str]], runs: int = COLD_RUNS) -> dict[str, dict[str, list[float]]]:
+    """{label: {"wall": [...], "cpu": [...]}}: each program in a fresh process, `runs` times.
+
+    The programs take turns (a, b, c, a, b, c, ...), so a change in the machine's load
+    falls on all of them alike; CPU time (user + system of the child) is reported
+    besides wall time because it hardly moves with other work on the machine.
+    """
+    results = {label: {"wall": [], "cpu": []} for label in programs}
+    for _ in range(runs):
+        for label, extra in programs.items():
+            command = [sys.executable, "-m", "tools.bench", "--once", *extra]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+            results[label]["wall"].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            results[label]["cpu"].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return results
 
 
 def describe(times: list[float]) -> str:
     return f"median {statistics.median(times) * 1000:7.0f} ms  (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, n={len(times)})"
 
 
+def ratio(a: list[float], b: list[float]) -> str:
+    return f"{statistics.median(a) / statistics.median(b):.2f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--once", help=argparse.SUPPRESS)
+    parser.add_argument("--shape", type=json.loads, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.once:
-        run_once(args.once)
+        run_once(args.once, args.shape)
         return 0
 
     from tools.recording import run_program
+    from tools.stacks import config_for
 
-    prod_cold, floor_cold = cold("prod"), cold("floor")
-    print("cold process, imports included")
-    print(f"  prod stack     {describe(prod_cold)}")
-    print(f"  floor program  {describe(floor_cold)}")
-    print(f"  ratio prod/floor: {statistics.median(prod_cold) / statistics.median(floor_cold):.2f}")
+    # What the prod stack registers, counted now: the same-count floor mirrors it.
+    config, secrets = config_for("prod")
+    shape = shape_of(run_program("prod", config, secret_keys=secrets))
+    count = sum(shape.values())
+
+    runs = cold({
+        "prod": ["prod"],
+        "one": ["floor"],
+        "same": ["floor-same-count", "--shape", json.dumps(shape)],
+    })
+    prod, one, same = runs["prod"], runs["one"], runs["same"]
+    print("cold process, imports included (wall; CPU = user + system of the process)")
+    print(f"  prod stack            {describe(prod['wall'])}  CPU {describe(prod['cpu'])}  ({count} resources)")
+    print(f"  floor, one resource   {describe(one['wall'])}  CPU {describe(one['cpu'])}")
+    print(f"  floor, same count     {describe(same['wall'])}  CPU {describe(same['cpu'])}  ({count} resources of prod's types, bare SDK)")
+    print(f"  ratio prod/one-resource floor: {ratio(prod['wall'], one['wall'])} wall, {ratio(prod['cpu'], one['cpu'])} CPU")
+    print(f"  ratio prod/same-count floor:   {ratio(prod['wall'], same['wall'])} wall, {ratio(prod['cpu'], same['cpu'])} CPU")
 
     run_once("prod")  # warm the imports
+    run_once("floor-same-count", shape)
     prod_warm = timed(lambda: run_once("prod"), WARM_RUNS)
     floor_warm = timed(lambda: run_once("floor"), WARM_RUNS)
+    same_warm = timed(lambda: run_once("floor-same-count", shape), WARM_RUNS)
     print("warm, in one process")
-    print(f"  prod stack     {describe(prod_warm)}  ({run_once('prod')} resources)")
-    print(f"  floor program  {describe(floor_warm)}")
+    print(f"  prod stack            {describe(prod_warm)}  ({run_once('prod')} resources)")
+    print(f"  floor, one resource   {describe(floor_warm)}")
+    print(f"  floor, same count     {describe(same_warm)}  ({run_once('floor-same-count', shape)} resources)")
+    print(f"  ratio prod/same-count floor:   {ratio(prod_warm, same_warm)}")
 
     print("growth: backend services in one stack (warm)")
-    for count in GROWTH:
-        program = many_backends(count)
+    for services in GROWTH:
+        program = many_backends(services)
         resources = len(run_program("bench", {}, program=program).resources)
         times = timed(lambda: run_program("bench", {}, program=program), 3)
-        per = statistics.median(times) / count * 1000
-        print(f"  {count:3d} services  {describe(times)}  {resources:5d} resources, {per:.0f} ms per service")
+        per = statistics.median(times) / services * 1000
+        print(f"  {services:3d} services  {describe(times)}  {resources:5d} resources, {per:.0f} ms per service")
     return 0
 
 

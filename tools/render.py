@@ -18,12 +18,24 @@ from tools.recording import ROOT, Recorded, Recording, run_program
 from tools.stacks import config_for, stack_file
 
 
-# Dependencies first, the way `kubectl apply -f` would want them.
+# Dependencies first, the way `kubectl apply -f` would want them: within a component,
+# by kind; the components themselves by layer (the namespace, then the data stores,
+# then the app's Secret, then the app that reads them).
 KIND_ORDER = (
     "Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap",
     "PersistentVolumeClaim", "Service", "Job", "StatefulSet", "Deployment", "CronJob",
     "HorizontalPodAutoscaler", "PodDisruptionBudget",
 )
+COMPONENT_ORDER = (
+    "shipyard:platform:Namespace",
+    "shipyard:data:Database",
+    "shipyard:data:Cache",
+    "shipyard:app:Secrets",
+    "shipyard:app:Backend",
+)
+"""Component type tokens; a type not listed goes after these, by its layer (`platform`,
+`data`, `app`), then by type token."""
+LAYER_ORDER = ("platform", "data", "app")
 TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 
 
@@ -37,16 +49,38 @@ def manifests_path(stack: str) -> Path:
 
 
 def ordered(recording: Recording) -> list[Recorded]:
-    """Objects in a stable order: by component, then kind (dependencies first), then name."""
+    """Objects in an order that is a function of the objects alone, dependencies first.
 
-    position = {r.urn: i for i, r in enumerate(recording.resources)}
+    Registration order is no guide: the SDK registers a resource once its inputs
+    resolve, so two runs of the same program can record them in different orders.
+    Every part of the key is read from the object and its component: the Namespace
+    first, then by component (`COMPONENT_ORDER`, then its name), then by kind
+    (`KIND_ORDER`), then namespace and name; the URN breaks any remaining tie.
+    """
+    return sorted(recording.kubernetes_objects(), key=lambda r: order_key(recording, r))
 
-    def key(resource: Recorded) -> tuple:
-        component = recording.component_of(resource)
-        rank = KIND_ORDER.index(resource.kind) if resource.kind in KIND_ORDER else len(KIND_ORDER)
-        return (position[component.urn] if component else -1, rank, resource.kind, resource.object_name)
 
-    return sorted(recording.kubernetes_objects(), key=key)
+def order_key(recording: Recording, resource: Recorded) -> tuple:
+    component = recording.component_of(resource)
+    metadata = resource.inputs.get("metadata") or {}
+    return (
+        resource.kind != "Namespace",
+        component_rank(component.type) if component else (-1, -1, ""),
+        component.name if component else "",
+        KIND_ORDER.index(resource.kind) if resource.kind in KIND_ORDER else len(KIND_ORDER),
+        resource.kind,
+        metadata.get("namespace") or "",
+        resource.object_name,
+        resource.urn,
+    )
+
+
+def component_rank(type_: str) -> tuple[int, int, str]:
+    """(layer, position in COMPONENT_ORDER, type) of a component type token."""
+    module = type_.split(":")[1] if type_.count(":") == 2 else ""
+    layer = LAYER_ORDER.index(module) if module in LAYER_ORDER else len(LAYER_ORDER)
+    known = COMPONENT_ORDER.index(type_) if type_ in COMPONENT_ORDER else len(COMPONENT_ORDER)
+    return (layer, known, type_)
 
 
 def canonical(manifest: dict[str, Any]) -> dict[str, Any]:

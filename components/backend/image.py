@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_docker as docker
 
 from components.backend.spec import AppSpec
 
@@ -17,6 +16,9 @@ def app_image(name: str, app: AppSpec, parent: pulumi.Resource) -> pulumi.Output
     """
     if app.build is None:
         return pulumi.Output.from_input(app.image)
+    # Imported here: pulumi_docker is a large SDK, and most stacks run a pinned image.
+    import pulumi_docker as docker
+
     build = app.build
     image = docker.Image(
         f"{name}-image",
