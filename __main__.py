@@ -4,10 +4,12 @@ Config is parsed and checked first: a mistake stops here, before any resource
 exists. Everything after is wiring; the components hold the decisions.
 """
 
+from functools import partial
+
 import pulumi
 
 import stack_config
-from components.backend import Backend, BackendArgs
+from components.backend import Backend, BackendArgs, roles
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.namespace import Namespace, NamespaceArgs
@@ -37,6 +39,7 @@ env_secrets, egress, migration_env, migration_wait, stores = [], [], [], [], []
 data_stores = [
     (Database, DatabaseArgs, config.database, "database"),
     (Cache, CacheArgs, config.cache, "cache"),
+    (Cache, partial(CacheArgs, role="broker"), config.broker, "broker"),
 ]
 for store_type, store_args, spec, role in data_stores:
     if spec.enabled:
@@ -46,7 +49,9 @@ for store_type, store_args, spec, role in data_stores:
                 namespace=namespace.name,
                 identity=identity,
                 spec=spec,
-                client_pods=identity.app_selector(),
+                clients=roles.serving(app),
+                # The migration connects to the database itself; no other store needs it.
+                direct_clients=roles.one_off(app) if role == "database" else (),
                 metrics_namespace=config.network.metrics_namespace,
                 protect=production,
             ),
@@ -85,6 +90,7 @@ backend = Backend(
         migration_wait=migration_wait,
         migration_after=stores,
         strict_spread=production,
+        protect=production,
     ),
 )
 

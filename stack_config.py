@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from components.backend.spec import AppSpec
-from components.cache import CacheSpec
+from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
@@ -29,7 +29,7 @@ PROJECT = "shipyard"
 # namespace is most likely a misspelt project name.
 PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "docker", "pulumi"})
 # Fields that hold credentials: their top-level key must be stored encrypted.
-SECRET_FIELDS = {"secrets": "values", "database": "url", "cache": "url"}
+SECRET_FIELDS = {"secrets": "values", "database": "url", "cache": "url", "broker": "url"}
 
 
 class StackConfig(Spec):
@@ -46,9 +46,17 @@ class StackConfig(Spec):
     secrets: SecretsSpec
     database: DatabaseSpec
     cache: CacheSpec
+    broker: BrokerSpec
 
     def namespace_for(self, stack: str) -> str:
-        return self.namespace or f"{self.app.name}-{stack}"
+        """`namespace`, or `<app.name>-<stack>`; a stack whose name already is the app's
+        name or starts with `<app.name>-` (`shop`, `shop-eu`) is used as it is, so no
+        namespace reads `shop-shop`."""
+        if self.namespace:
+            return self.namespace
+        if stack == self.app.name or stack.startswith(f"{self.app.name}-"):
+            return stack
+        return f"{self.app.name}-{stack}"
 
 
 class ConfigError(pulumi.RunError):
@@ -90,7 +98,9 @@ def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) ->
             problems.append(f"{key}: unknown config namespace '{namespace}' (this project's is '{PROJECT}')")
 
     environment = values.get("environment")
-    context = {"environment": environment} if environment in typing.get_args(Environment) else {}
+    context: dict[str, object] = {"stack": stack}
+    if environment in typing.get_args(Environment):
+        context["environment"] = environment
     try:
         config = StackConfig.model_validate(values, context=context)
     except ValidationError as error:

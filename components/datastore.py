@@ -15,7 +15,7 @@ import pulumi_random as random
 from components import network, pod
 from components.annotations import SINGLETON, checkov_skips
 from components.env_secret import EnvSecret, env_secret
-from components.naming import AppIdentity
+from components.naming import AppIdentity, k8s_name
 
 UID_SKIP = checkov_skips(
     ("CKV_K8S_40", "the official postgres and redis images run as their own user, UID 999, "
@@ -29,8 +29,10 @@ IMAGE_UID = 999
 class StoreArgs:
     namespace: pulumi.Input[str]
     identity: AppIdentity
-    client_pods: dict[str, str]
-    """Labels of the pods that may connect (the app's web, workers, migration, backups)."""
+    clients: Sequence[str]
+    """Components of the app whose long-running pods use this store (web, workers)."""
+    direct_clients: Sequence[str] = ()
+    """Components that connect to the server itself, past any pooler (migration, backups)."""
     metrics_namespace: str | None = None
     """Namespace of the metrics scraper, which may reach the exporter port."""
     protect: bool = False
@@ -131,6 +133,14 @@ class DataStore(pulumi.ComponentResource):
         secret, self.env_secret = env_secret(f"{self._name}-app-secret", self._metadata(self._object), env, self._keep)
         return secret
 
+    def _services(self, ports: dict[str, int], metrics_port: int) -> k8s.core.v1.Service:
+        """The Service clients (and the scraper) use, and the headless one that governs
+        the StatefulSet, which it returns: only a headless Service gives each pod the
+        stable DNS name a StatefulSet promises."""
+        governing = self._service("headless", k8s_name(self._object, "headless"), ports, headless=True)
+        self._service("service", self._object, {**ports, "metrics": metrics_port})
+        return governing
+
     def _service(self, role: str, name: str, ports: dict[str, int], *, headless: bool = False) -> k8s.core.v1.Service:
         """A Service for the primary; each port targets the container port of the same name."""
         return k8s.core.v1.Service(
@@ -151,10 +161,17 @@ class DataStore(pulumi.ComponentResource):
             network.egress_rule([network.Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], network.tcp(port))
         )
 
-    def _server_policy(self, port: int, metrics_port: int, extra_clients: Sequence[dict[str, str]] = ()) -> None:
+    def _server_policy(self, port: int, metrics_port: int, clients: Sequence[str]) -> None:
+        """Only `clients` (components of the app) reach the server, and it reaches nothing.
+
+        The store's own pods are not among its clients, and a server never dials out:
+        egress is closed (DNS aside, which the namespace opens for every pod).
+        """
         args = self._store
-        clients = [network.pod_peer(args.client_pods), *(network.pod_peer(c) for c in extra_clients)]
-        ingress = [network.ingress_rule(clients, network.tcp(port))]
+        ingress = []
+        if clients:
+            peer = network.components_peer(args.identity.app_selector(), clients)
+            ingress.append(network.ingress_rule([peer], network.tcp(port)))
         if args.metrics_namespace:
             ingress.append(network.ingress_rule([network.namespace_peer(args.metrics_namespace)], network.tcp(metrics_port)))
         k8s.networking.v1.NetworkPolicy(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
+
+# The SDK's own way to read an input type (a typed `...Args`) as the dict it sends.
+from pulumi._types import input_type_to_dict, is_input_type
 
 
 def fingerprint(value: object, length: int = 16) -> str:
@@ -13,3 +17,14 @@ def fingerprint(value: object, length: int = 16) -> str:
     it changes exactly when the content does.
     """
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:length]
+
+
+def plain(value: Any) -> Any:
+    """Resolved typed args (`PodTemplateSpecArgs`, ...) as plain dicts and lists, to fingerprint."""
+    if is_input_type(type(value)):
+        return {k: plain(v) for k, v in input_type_to_dict(value).items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value

@@ -18,6 +18,7 @@ from components.spec import DNS_LABEL, Spec
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+COMPONENT_LABEL = "app.kubernetes.io/component"
 
 
 class NetworkSpec(Spec):
@@ -51,6 +52,25 @@ def pod_peer(pod_labels: dict[str, str]) -> Peer:
     return Peer(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pod_labels)))
 
 
+def components_selector(app_pods: dict[str, str], components: Sequence[str]) -> k8s.meta.v1.LabelSelectorArgs:
+    """The app's pods of exactly these components (`app.kubernetes.io/component`).
+
+    Naming the components, rather than selecting every pod of the app, keeps a policy
+    from also reaching pods it was never meant for, such as the data stores.
+    """
+    return k8s.meta.v1.LabelSelectorArgs(
+        match_labels=dict(app_pods),
+        match_expressions=[
+            k8s.meta.v1.LabelSelectorRequirementArgs(key=COMPONENT_LABEL, operator="In", values=sorted(set(components)))
+        ],
+    )
+
+
+def components_peer(app_pods: dict[str, str], components: Sequence[str]) -> Peer:
+    """Pods of this namespace that belong to the app and are one of `components`."""
+    return Peer(pod_selector=components_selector(app_pods, components))
+
+
 def tcp(*ports: int | str) -> list[Port]:
     return [Port(protocol="TCP", port=p) for p in ports]
 
@@ -81,20 +101,23 @@ def internet_egress():
 
 
 def policy_spec(
-    pod_labels: dict[str, str],
+    pods: dict[str, str] | k8s.meta.v1.LabelSelectorArgs,
     *,
     ingress: Sequence[k8s.networking.v1.NetworkPolicyIngressRuleArgs] | None = None,
     egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] | None = None,
 ) -> k8s.networking.v1.NetworkPolicySpecArgs:
-    """A policy for some pods, covering each direction that is given.
+    """A policy for some pods (labels or a selector), covering each direction that is given.
 
     An empty list closes a direction for those pods; None leaves it to other policies.
-    An empty `pod_labels` selects every pod of the namespace.
+    An empty `pods` selects every pod of the namespace. A closed direction is said by
+    `policyTypes` alone: the API server drops an empty rule list when it stores the
+    object, so sending one would make every apply (and every refresh) see a change.
     """
+    selector = pods if isinstance(pods, k8s.meta.v1.LabelSelectorArgs) else k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pods) or None)
     types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules is not None]
     return k8s.networking.v1.NetworkPolicySpecArgs(
-        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pod_labels) or None),
+        pod_selector=selector,
         policy_types=types,
-        ingress=list(ingress) if ingress is not None else None,
-        egress=list(egress) if egress is not None else None,
+        ingress=list(ingress or ()) or None,
+        egress=list(egress or ()) or None,
     )

@@ -8,7 +8,7 @@ writable /tmp, and topology spread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
@@ -81,6 +81,20 @@ def topology_spread(
     ]
 
 
+def disruption_budget_spec(selector: dict[str, str]) -> k8s.policy.v1.PodDisruptionBudgetSpecArgs:
+    """At most one pod of a workload down for voluntary disruptions (drains, upgrades).
+
+    maxUnavailable (not minAvailable) so a single replica can still be drained; and a
+    pod that is not ready anyway (crash-looping, stuck starting) may always be
+    evicted, or that one broken pod would block every node drain (Kubernetes >= 1.27).
+    """
+    return k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+        max_unavailable=1,
+        unhealthy_pod_eviction_policy="AlwaysAllow",
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(selector)),
+    )
+
+
 @dataclass(frozen=True)
 class ProbeSet:
     startup: k8s.core.v1.ProbeArgs
@@ -88,16 +102,21 @@ class ProbeSet:
     liveness: k8s.core.v1.ProbeArgs
 
 
-def http_probes(port: str, *, liveness_path: str, readiness_path: str) -> ProbeSet:
+def http_probes(
+    port: str, *, liveness_path: str, readiness_path: str, headers: Mapping[str, str] | None = None
+) -> ProbeSet:
     """Probes for an HTTP server.
 
     Startup allows a slow boot (up to 150 s: imports, preloading the app) without a
     lenient liveness probe; readiness reacts fast so a struggling pod stops getting
     traffic; liveness is slow to fire so a busy pod is not killed for being busy.
+    `headers` go with every probe: the kubelet sends the pod IP as Host, which an app
+    that checks Host (Django's ALLOWED_HOSTS) answers with 400.
     """
+    http_headers = [k8s.core.v1.HTTPHeaderArgs(name=n, value=v) for n, v in (headers or {}).items()] or None
 
     def get(path: str) -> k8s.core.v1.HTTPGetActionArgs:
-        return k8s.core.v1.HTTPGetActionArgs(path=path, port=port)
+        return k8s.core.v1.HTTPGetActionArgs(path=path, port=port, http_headers=http_headers)
 
     return ProbeSet(
         startup=k8s.core.v1.ProbeArgs(
@@ -116,6 +135,15 @@ def http_probes(port: str, *, liveness_path: str, readiness_path: str) -> ProbeS
     )
 
 
+def exec_probe(command: Sequence[str], *, period_seconds: int, timeout_seconds: int, failures: int) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        exec_=k8s.core.v1.ExecActionArgs(command=list(command)),
+        period_seconds=period_seconds,
+        timeout_seconds=timeout_seconds,
+        failure_threshold=failures,
+    )
+
+
 def exec_probes(command: Sequence[str], *, period_seconds: int, timeout_seconds: int) -> ProbeSet:
     """Probes for a process without a port (queue workers, schedulers).
 
@@ -124,11 +152,6 @@ def exec_probes(command: Sequence[str], *, period_seconds: int, timeout_seconds:
     """
 
     def probe(failures: int) -> k8s.core.v1.ProbeArgs:
-        return k8s.core.v1.ProbeArgs(
-            exec_=k8s.core.v1.ExecActionArgs(command=list(command)),
-            period_seconds=period_seconds,
-            timeout_seconds=timeout_seconds,
-            failure_threshold=failures,
-        )
+        return exec_probe(command, period_seconds=period_seconds, timeout_seconds=timeout_seconds, failures=failures)
 
     return ProbeSet(startup=probe(10), readiness=probe(3), liveness=probe(3))

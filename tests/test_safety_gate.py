@@ -32,7 +32,7 @@ def test_every_stack_passes_every_rule(reports):
 
 def test_every_rule_checked_something(reports):
     stack, by_rule = reports
-    for rule in ("hardening", "pod-security", "reliability", "secret-exposure"):
+    for rule in ("hardening", "pod-security", "reliability", "secret-exposure", "network-isolation"):
         assert by_rule[rule].checked > 0, rule
 
 
@@ -42,6 +42,7 @@ def test_prod_skips_are_the_explained_ones():
     assert {(e.what, e.reason) for e in by_rule["hardening"].exemptions} == justified
     assert sorted((e.resource, e.reason) for e in by_rule["reliability"].exemptions) == [
         ("Deployment blockscore-beat", SCHEDULER_REASON),
+        ("StatefulSet blockscore-broker", REDIS_PRIMARY),
         ("StatefulSet blockscore-db", SINGLE_PRIMARY),
         ("StatefulSet blockscore-redis", REDIS_PRIMARY),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -325,3 +326,252 @@ def test_secret_name_cannot_be_both_given_and_generated():
     with pytest.raises(ConfigError) as caught:
         stack_config.load(config, "test", secret_keys)
     assert caught.value.problems == ["SECRET_KEY is in both secrets.values and secrets.generated; keep one"]
+
+
+# -- namespace --------------------------------------------------------------------------
+
+
+def test_stack_named_like_the_app_is_not_doubled_in_the_namespace():
+    config = load()
+    assert config.namespace_for("shop") == "shop"
+    assert config.namespace_for("shop-prod") == "shop-prod"
+    # Only a whole name counts: `shopfront` is another word, not `shop` again.
+    assert config.namespace_for("shopfront") == "shop-shopfront"
+
+
+# -- image pinning: one rule, one message ------------------------------------------------
+
+
+def follow_advice(problem: str, repository: str) -> str:
+    """The image a user writes after reading `problem`: the first example reference it
+    gives (`app:1.4.2`, `app@sha256:...`), with the user's repository and a real digest."""
+    example = re.search(r"\((app[:@][^) ]*)", problem)
+    assert example, problem
+    return repository + example[1].removeprefix("app").replace("sha256:...", DIGEST)
+
+
+@pytest.mark.parametrize("image", ["registry.example.com/shop:latest", "registry.example.com/shop"])
+def test_production_advice_for_an_unpinned_image_is_a_digest_and_following_it_works(image):
+    [problem] = problems(app={**PROD_APP, "image": image}, environment="production")
+    assert problem.startswith(f"app.image: '{image}' is not pinned")
+    assert "must carry a digest in production (app:1.4.2@sha256:...)" in problem
+    fixed = follow_advice(problem, "registry.example.com/shop")
+    assert load({**PROD_APP, "image": fixed}, environment="production").app.image == fixed
+
+
+def test_development_advice_for_an_unpinned_image_is_a_tag_and_following_it_works():
+    [problem] = problems(app_with(image="registry.example.com/shop:latest"))
+    fixed = follow_advice(problem, "registry.example.com/shop")
+    assert fixed == "registry.example.com/shop:1.4.2"
+    assert load(app_with(image=fixed)).app.image == fixed
+
+
+def test_production_unpinned_and_tagged_images_get_the_same_rule():
+    [unpinned] = problems(app={**PROD_APP, "image": "registry.example.com/shop:latest"}, environment="production")
+    [tagged] = problems(app={**PROD_APP, "image": "registry.example.com/shop:1.4.2"}, environment="production")
+    rule = tagged.split("must carry a digest", 1)[1]
+    assert unpinned.endswith(rule)
+
+
+def test_every_image_field_asks_for_a_digest_in_production():
+    found = problems(
+        app=PROD_APP,
+        environment="production",
+        database={"enabled": True, "image": "postgres:latest", "exporterImage": "quay.io/x/exporter"},
+        cache={"enabled": True, "image": "redis:latest"},
+    )
+    assert [p.split(":")[0] for p in found] == ["database.image", "database.exporterImage", "cache.image"]
+    assert all("must carry a digest in production (app:1.4.2@sha256:...)" in p for p in found)
+
+
+# -- the command listens where the probes knock -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "seen"),
+    [
+        (["gunicorn", "--bind=0.0.0.0:5000", "app:app"], "--bind=0.0.0.0:5000"),
+        (["gunicorn", "--bind", "0.0.0.0:5000", "app:app"], "--bind 0.0.0.0:5000"),
+        (["gunicorn", "-b", ":5000", "app:app"], "-b :5000"),
+        (["gunicorn", "-b[::]:5000", "app:app"], "-b[::]:5000"),
+        (["python", "-m", "gunicorn", "-b", "0.0.0.0:5000", "app:app"], "-b 0.0.0.0:5000"),
+        (["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "5000"], "--port 5000"),
+        (["uvicorn", "app.main:app", "--port=5000"], "--port=5000"),
+        (["hypercorn", "--bind", "0.0.0.0:5000", "app:app"], "--bind 0.0.0.0:5000"),
+        (["flask", "run", "--host=0.0.0.0", "-p", "5000"], "-p 5000"),
+        (["flask", "run", "--port", "5000"], "--port 5000"),
+        (["daphne", "-b", "0.0.0.0", "-p", "5000", "app.asgi:application"], "-p 5000"),
+        (["daphne", "--port", "5000", "app.asgi:application"], "--port 5000"),
+        (["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:5000 app:app"], "--bind 0.0.0.0:5000"),
+    ],
+)
+def test_command_must_listen_on_the_app_port(command, seen):
+    assert problems(app_with(command=command, port=8000)) == [
+        f"app.port (8000) must be the port app.command listens on (5000, from '{seen}'): "
+        "the probes and the Service connect to app.port"
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["gunicorn", "--bind", "unix:/tmp/app.sock", "app:app"],
+        ["uvicorn", "app:app", "--uds", "/tmp/app.sock"],
+        ["daphne", "-u", "/tmp/app.sock", "app:application"],
+    ],
+)
+def test_command_must_listen_on_tcp(command):
+    [problem] = problems(app_with(command=command))
+    assert problem.startswith("app.command listens only on a unix socket")
+    assert "the probes and the Service need TCP on app.port (8000)" in problem
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["gunicorn", "--bind=127.0.0.1:8000", "app:app"],
+        ["uvicorn", "app:app", "--host", "localhost", "--port", "8000"],
+        ["flask", "run", "-h", "127.0.0.1", "-p", "8000"],
+    ],
+)
+def test_command_must_not_listen_on_loopback_only(command):
+    [problem] = problems(app_with(command=command))
+    assert problem.startswith("app.command listens on a loopback address")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["gunicorn", "--bind=0.0.0.0:8000", "app:app"],
+        ["gunicorn", "--bind", "unix:/tmp/app.sock", "--bind", "0.0.0.0:8000", "app:app"],
+        ["uvicorn", "app:app", "--host=0.0.0.0", "--port=8000"],
+        ["sh", "-c", "exec gunicorn -b :8000 app:app"],
+        # What the command does not say cannot be checked: a port from the environment or
+        # a config file, an address without a port, a shell string that does not parse.
+        ["gunicorn", "app:app"],
+        ["gunicorn", "--bind", "0.0.0.0:$PORT", "app:app"],
+        ["gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+        ["hypercorn", "--bind", "0.0.0.0", "app:app"],
+        ["sh", "-c", "exec gunicorn -b ':5000 app:app"],
+        ["celery", "-A", "app", "worker", "-p", "5000"],
+    ],
+)
+def test_command_that_matches_or_cannot_be_read_is_accepted(command):
+    assert load(app_with(command=command)).app.command == command
+
+
+# -- autoscaling targets ----------------------------------------------------------------
+
+
+def test_cpu_target_may_exceed_requests():
+    app = app_with(replicas={"min": 2, "max": 4}, autoscaling={"cpuUtilization": 300},
+                   resources={"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}})
+    assert load(app).app.autoscaling.cpu_utilization == 300
+
+
+def test_cpu_target_has_a_sane_ceiling():
+    [problem] = problems(app_with(autoscaling={"cpuUtilization": 501}))
+    assert problem.startswith("app.autoscaling.cpuUtilization: Input should be less than or equal to 500")
+
+
+def test_memory_target_stays_within_requests():
+    [problem] = problems(app_with(autoscaling={"memoryUtilization": 101}))
+    assert problem.startswith("app.autoscaling.memoryUtilization: Input should be less than or equal to 100")
+
+
+def test_cpu_target_must_be_reachable_below_the_limit():
+    # Limits are twice the requests: pods never average more than 200 % of their CPU request.
+    resources = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+    app = app_with(replicas={"min": 2, "max": 4}, autoscaling={"cpuUtilization": 190}, resources=resources)
+    assert problems(app) == [
+        "app.autoscaling.cpuUtilization (190) must be below 100 x app.resources.limits.cpu (1) / "
+        "app.resources.requests.cpu (500m) / 1.1 = 181.8: pods never use more than their limit, and the "
+        "autoscaler adds pods only when use is over 110 % of its target, so it would never scale up"
+    ]
+    assert load({**app, "autoscaling": {"cpuUtilization": 181}}).app.autoscaling.cpu_utilization == 181
+
+
+def test_memory_target_must_be_reachable_below_the_limit():
+    resources = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    app = app_with(replicas={"min": 2, "max": 4}, autoscaling={"memoryUtilization": 95}, resources=resources)
+    [problem] = problems(app)
+    assert problem.startswith(
+        "app.autoscaling.memoryUtilization (95) must be below 100 x app.resources.limits.memory (1Gi) / "
+        "app.resources.requests.memory (1Gi) / 1.1 = 90.9"
+    )
+
+
+def test_unreachable_target_does_not_matter_without_an_autoscaler():
+    resources = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    assert load(app_with(autoscaling={"cpuUtilization": 95}, resources=resources)).app.replicas.autoscaled is False
+
+
+# -- probe headers ------------------------------------------------------------------------
+
+
+def test_no_probe_headers_by_default():
+    assert load().app.probe_headers == {}
+
+
+def test_can_configure_probe_headers():
+    headers = {"Host": "shop.example.com", "X-Forwarded-Proto": "https"}
+    assert load(app_with(probeHeaders=headers)).app.probe_headers == headers
+
+
+@pytest.mark.parametrize("name", ["Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "X-Auth-Token"])
+def test_probe_headers_refuse_credentials(name):
+    [problem] = problems(app_with(probeHeaders={name: "x"}))
+    assert problem.startswith(f"app.probeHeaders: {name} looks like a credential")
+
+
+def test_probe_header_names_must_be_http_header_names():
+    [problem] = problems(app_with(probeHeaders={"Host name": "x"}))
+    assert problem.startswith("app.probeHeaders.Host name (name)")
+
+
+def test_probe_header_values_are_one_line():
+    [problem] = problems(app_with(probeHeaders={"Host": "a\r\nX-Injected: 1"}))
+    assert problem.startswith("app.probeHeaders.Host")
+
+
+def test_probe_header_names_are_not_repeated_in_another_case():
+    [problem] = problems(app_with(probeHeaders={"Host": "a", "host": "b"}))
+    assert problem.startswith("app.probeHeaders: Host is given twice")
+
+
+# -- database: the pools fit the server ----------------------------------------------------
+
+
+def test_pgbouncer_pools_must_fit_max_connections():
+    database = {"enabled": True, "tuning": {"max_connections": 200},
+                "pgbouncer": {"enabled": True, "replicas": 3, "defaultPoolSize": 150}}
+    [problem] = problems(database=database)
+    assert problem.startswith(
+        "database.pgbouncer.replicas (3) x database.pgbouncer.defaultPoolSize (150) = 450 server "
+        "connections, plus 6 outside the pools (superuser_reserved_connections 3, exporter 1, migration 1, "
+        "maintenance 1), must be <= database.tuning.max_connections (200): lower "
+        "database.pgbouncer.defaultPoolSize to 64 or raise database.tuning.max_connections to 456"
+    )
+
+
+# -- required secrets ------------------------------------------------------------------
+
+PRODUCTION_APP = {**MINIMAL_APP, "image": MINIMAL_APP["image"] + "@sha256:" + "a" * 64, "replicas": {"min": 2, "max": 2}}
+
+
+def test_missing_required_secrets_stop_production_with_the_command_for_each():
+    with pytest.raises(ConfigError) as caught:
+        config, secret_keys = config_from({
+            "shipyard:environment": "production", "shipyard:app": PRODUCTION_APP,
+            "shipyard:secrets": {"required": ["PLAID_SECRET", "OPENAI_API_KEY", "SECRET_KEY"],
+                                 "values": {"PLAID_SECRET": {"secure": "v1:x"}}, "generated": ["SECRET_KEY"]},
+        })
+        stack_config.load(config, "prod", secret_keys)
+    [problem] = caught.value.problems
+    assert problem.startswith("secrets.required names 1 secret(s) with no value: OPENAI_API_KEY")
+    assert "pulumi config set --secret --path 'secrets.values.OPENAI_API_KEY' --stack prod <value>" in problem
+    assert "PLAID_SECRET" not in problem.split(":", 1)[1].split(";")[0]
+
+
+def test_required_secrets_may_be_missing_outside_production():
+    assert load(secrets={"required": ["PLAID_SECRET"]}).secrets.required == ["PLAID_SECRET"]

@@ -85,8 +85,13 @@ def test_prod_has_everything_a_production_backend_needs():
     assert containers(recording.one("Job"))[0]["command"] == ["flask", "db", "upgrade"]
     [namespace] = recording.find("Namespace")
     assert namespace.protect
-    # Generated keys reach every app pod through the app's Secret.
-    assert set(recording.one("Secret", "blockscore-secrets")["stringData"]) == {"SECRET_KEY", "JWT_SECRET_KEY"}
+    # Generated keys and the guide's third-party credentials reach every app pod through the app's Secret.
+    assert set(recording.one("Secret", "blockscore-secrets")["stringData"]) == {
+        "SECRET_KEY", "JWT_SECRET_KEY", "PLAID_CLIENT_ID", "PLAID_SECRET", "OPENAI_API_KEY",
+        "BLOCKCHAIN_PRIVATE_KEY", "BLOCKCHAIN_PROVIDER_URL", "MAIL_PASSWORD", "SENTRY_DSN",
+    }
+    env = recording.one("ConfigMap", "blockscore-env")["data"]
+    assert {"MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_DEFAULT_SENDER", "BLOCKCHAIN_FROM_ADDRESS"} <= set(env)
     for deployment in ("blockscore", "blockscore-celery", "blockscore-beat"):
         env_from = containers(recording.one("Deployment", deployment))[0]["envFrom"]
         assert {"secretRef": {"name": "blockscore-secrets"}} in env_from
@@ -130,7 +135,21 @@ def test_prod_redis_follows_the_guide():
     assert "maxmemory 2gb" in conf and "maxmemory-policy allkeys-lru" in conf
     assert "save 900 1" in conf and "save 60 10000" in conf
     urls = recording.one("Secret", "blockscore-redis")["stringData"]
-    assert [urls[k].rsplit("/", 1)[1] for k in ("REDIS_URL", "CACHE_REDIS_URL", "CELERY_BROKER_URL", "RATELIMIT_STORAGE_URL")] == ["0", "1", "2", "3"]
+    assert [urls[k].rsplit("/", 1)[1] for k in ("REDIS_URL", "CACHE_REDIS_URL", "RATELIMIT_STORAGE_URL")] == ["0", "1", "3"]
+    # The snapshot fork has room: the guide's 2 GB of data in half of a 4 GiB limit.
+    redis = containers(recording.one("StatefulSet", "blockscore-redis"))[0]
+    assert redis["resources"]["limits"]["memory"] == "4Gi"
+
+
+def test_prod_celery_queue_is_on_a_redis_that_never_drops_a_task():
+    recording = render.render("prod")
+    assert "CELERY_BROKER_URL" not in recording.one("Secret", "blockscore-redis")["stringData"]
+    broker_url = recording.one("Secret", "blockscore-broker")["stringData"]["CELERY_BROKER_URL"]
+    assert "@blockscore-broker.blockscore-prod.svc.cluster.local:6379/" in broker_url
+    conf = recording.one("ConfigMap", "blockscore-broker-config")["data"]["redis.conf"]
+    assert "maxmemory-policy noeviction" in conf and "appendonly yes" in conf and "appendfsync everysec" in conf
+    for deployment in ("blockscore", "blockscore-celery", "blockscore-beat"):
+        assert {"secretRef": {"name": "blockscore-broker"}} in containers(recording.one("Deployment", deployment))[0]["envFrom"]
 
 
 def prod_tuning(recording) -> dict[str, str]:
@@ -151,6 +170,7 @@ def project_dir(tmp_path, monkeypatch):
     """A copy of the project's Pulumi.yaml in a temporary directory that the tools use."""
     shutil.copy(stacks.ROOT / "Pulumi.yaml", tmp_path)
     monkeypatch.setattr(stacks, "ROOT", tmp_path)
+    monkeypatch.setattr(stacks, "STACKS_DIR", tmp_path)
     monkeypatch.setattr(render, "ROOT", tmp_path)
     return tmp_path
 
@@ -215,3 +235,39 @@ def test_stack_files_only_use_declared_keys():
         for key in values:
             namespace, _, name = key.partition(":")
             assert namespace == "shipyard" and name in declared, f"{stack}: {key}"
+
+
+def test_the_migration_job_is_renamed_by_any_change_to_its_pod():
+    # The Job's pod template is immutable: a database image or host change that edits the
+    # wait-for-database init container in place would be refused by the API server.
+    from tests.conftest import MINIMAL_APP, run_stack
+
+    app = {**MINIMAL_APP, "migration": {"command": ["flask", "db", "upgrade"]}}
+
+    def job(database: dict) -> dict:
+        return run_stack(app=app, database={"enabled": True, **database}).one("Job")
+
+    first, newer_server = job({}), job({"image": "postgres:17.7-bookworm"})
+    assert newer_server["spec"]["template"]["spec"]["initContainers"][0]["image"] == "postgres:17.7-bookworm"
+    assert first["metadata"]["name"] != newer_server["metadata"]["name"]
+    assert first["metadata"]["name"] == job({})["metadata"]["name"]
+
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+BLOCKSCORE_GUIDE = SEEDS / "000_03d095377d3b8f7c.txt"
+
+
+def routes_behind_login(guide: str) -> set[str]:
+    """Flask routes the guide decorates with @jwt_required (the kubelet sends no token)."""
+    import re
+
+    found = re.findall(r"@app\.route\('([^']+)'[^)]*\)\s*\n\s*@jwt_required", guide)
+    return set(found)
+
+
+def test_prod_probes_hit_only_routes_the_guide_leaves_open():
+    guarded = routes_behind_login(BLOCKSCORE_GUIDE.read_text())
+    assert "/api/health/detailed" in guarded  # the guide's monitoring section
+    web = containers(render.render("prod").one("Deployment", "blockscore"))[0]
+    paths = {web[p]["httpGet"]["path"] for p in ("startupProbe", "readinessProbe", "livenessProbe")}
+    assert paths == {"/api/health"} and not paths & guarded

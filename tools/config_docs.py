@@ -11,7 +11,7 @@ import sys
 import typing
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
 import stack_config
@@ -20,6 +20,10 @@ from tools.recording import ROOT
 from tools.stacks import project
 
 PATH = ROOT / "docs" / "config.md"
+
+
+# Scalar types by the words a stack file's author uses, not Python's.
+SCALAR_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", SecretStr: "secret string"}
 
 
 def _type_name(annotation: Any) -> str:
@@ -34,9 +38,12 @@ def _type_name(annotation: Any) -> str:
     if origin is list:
         return f"list of {_type_name(args[0])}"
     if origin is dict:
-        return "map of name to string"
+        # Keys are names (variables, headers); values say what each one holds.
+        return f"map of name to {_type_name(args[1])}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
+    if annotation in SCALAR_NAMES:
+        return SCALAR_NAMES[annotation]
     return getattr(annotation, "__name__", str(annotation))
 
 

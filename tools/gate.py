@@ -42,7 +42,7 @@ def summary(reports: list[Report]) -> str:
     for report in reports:
         status = "ok  " if report.passed else "FAIL"
         lines.append(
-            f"{status} {report.rule:<16} checked {report.checked:3d}, "
+            f"{status} {report.rule:<17} checked {report.checked:3d}, "
             f"failed {len(report.violations)}, skipped {len(report.exemptions)}"
             + (f", warnings {len(report.warnings)}" if report.warnings else "")
             + f"  ({report.title})"

@@ -10,8 +10,10 @@ import pulumi_kubernetes as k8s
 
 from components import network, pod
 from components.annotations import SINGLETON, checkov_skips
+from components.backend import storage
 from components.backend.image import app_image
 from components.backend.migration import migration_job
+from components.backend.roles import MIGRATION, WEB, worker_component, workloads
 from components.backend.spec import AppSpec, WorkerSpec
 from components.backend.workload import AppPod
 from components.env_secret import EnvSecret
@@ -20,7 +22,6 @@ from components.naming import AppIdentity, k8s_name
 from components.network import NetworkSpec
 
 TYPE = "shipyard:app:Backend"
-WEB = "web"
 SHARED = "backend"
 """Component label of objects every app pod uses (service account, environment, egress)."""
 SERVICE_PORT = 80
@@ -55,6 +56,8 @@ class BackendArgs:
     """Resources the migration Job is created after (the database it migrates)."""
     strict_spread: bool = False
     """Refuse to put two web or worker pods on one node (production)."""
+    protect: bool = False
+    """Protect the shared volumes (uploads) against deletion and replacement (production)."""
 
 
 class Backend(pulumi.ComponentResource):
@@ -75,6 +78,7 @@ class Backend(pulumi.ComponentResource):
 
         account = self._service_account()
         env = self._env_config_map()
+        claims = [self._shared_claim(volume) for volume in app.volumes]
         self._pod = AppPod(
             image=self.image,
             pull_policy=app.image_pull_policy,
@@ -97,6 +101,8 @@ class Backend(pulumi.ComponentResource):
             env_checksum=pulumi.Output.unsecret(
                 pulumi.Output.all(env.data, *(s.checksum for s in args.secrets)).apply(fingerprint)
             ),
+            shared_volumes=[storage.volume(v, c.metadata.name) for v, c in zip(app.volumes, claims)],
+            shared_mounts=[storage.mount(v) for v in app.volumes],
         )
 
         # Set on each workload object, since checkov reads skips from the object itself.
@@ -109,7 +115,7 @@ class Backend(pulumi.ComponentResource):
                     f"{name}-migrate",
                     app_name=app.name,
                     namespace=args.namespace,
-                    labels=self._identity.labels("migration"),
+                    labels=self._identity.labels(MIGRATION),
                     annotations=self._workload_annotations,
                     app_pod=self._pod,
                     migration=app.migration,
@@ -154,6 +160,16 @@ class Backend(pulumi.ComponentResource):
             metadata=self._metadata(k8s_name(self._args.app.name), SHARED),
             automount_service_account_token=False,
             opts=self._child(),
+        )
+
+    def _shared_claim(self, volume: storage.SharedVolumeSpec) -> k8s.core.v1.PersistentVolumeClaim:
+        # What users stored lives here: kept like the database's volume in production.
+        keep = self._args.protect
+        return k8s.core.v1.PersistentVolumeClaim(
+            f"{self._name}-{volume.name}-volume",
+            metadata=self._metadata(k8s_name(self._args.app.name, volume.name), SHARED),
+            spec=storage.claim_spec(volume),
+            opts=self._child(protect=keep, retain_on_delete=keep),
         )
 
     def _env_config_map(self) -> k8s.core.v1.ConfigMap:
@@ -212,14 +228,10 @@ class Backend(pulumi.ComponentResource):
         )
 
     def _disruption_budget(self, resource_name: str, object_name: str, component: str) -> None:
-        # maxUnavailable (not minAvailable) so a single replica can still be drained.
         k8s.policy.v1.PodDisruptionBudget(
             resource_name,
             metadata=self._metadata(object_name, component),
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self._identity.selector(component)),
-            ),
+            spec=pod.disruption_budget_spec(self._identity.selector(component)),
             opts=self._child(),
         )
 
@@ -229,7 +241,10 @@ class Backend(pulumi.ComponentResource):
         app = self._args.app
         object_name = k8s_name(app.name)
         probes = pod.http_probes(
-            "http", liveness_path=app.health_path, readiness_path=app.readiness_path or app.health_path
+            "http",
+            liveness_path=app.health_path,
+            readiness_path=app.readiness_path or app.health_path,
+            headers=app.probe_headers,
         )
         container = self._pod.container(
             WEB,
@@ -309,12 +324,25 @@ class Backend(pulumi.ComponentResource):
     # -- workers --------------------------------------------------------------------
 
     def _worker(self, worker: WorkerSpec) -> None:
-        component = f"worker-{worker.name}"
+        component = worker_component(worker.name)
         object_name = k8s_name(self._args.app.name, worker.name)
-        probes = pod.exec_probes(
+        checks = pod.exec_probes(
             worker.probe.command,
             period_seconds=worker.probe.period_seconds,
             timeout_seconds=worker.probe.timeout_seconds,
+        )
+        # Startup and readiness may ask the broker; liveness tests only the process,
+        # so a broker restart does not get every worker killed at once.
+        liveness = worker.liveness
+        probes = pod.ProbeSet(
+            startup=checks.startup,
+            readiness=checks.readiness,
+            liveness=pod.exec_probe(
+                liveness.exec_command,
+                period_seconds=liveness.period_seconds,
+                timeout_seconds=liveness.timeout_seconds,
+                failures=3,
+            ),
         )
         container = self._pod.container(
             worker.name, command=worker.command, resources=worker.resources, probes=probes
@@ -335,7 +363,6 @@ class Backend(pulumi.ComponentResource):
 
     def _network_policies(self) -> None:
         args = self._args
-        app_pods = self._identity.app_selector()
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-web-ingress",
             metadata=self._metadata(k8s_name(args.app.name, "web-ingress"), WEB),
@@ -356,6 +383,10 @@ class Backend(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicy(
                 f"{self._name}-egress",
                 metadata=self._metadata(k8s_name(args.app.name, "egress"), SHARED),
-                spec=network.policy_spec(app_pods, egress=egress),
+                # The app's own pods only: the data stores share its labels but must
+                # never reach the internet, and policies add up.
+                spec=network.policy_spec(
+                    network.components_selector(self._identity.app_selector(), workloads(args.app)), egress=egress
+                ),
                 opts=self._child(),
             )

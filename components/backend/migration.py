@@ -9,19 +9,22 @@ import pulumi_kubernetes as k8s
 
 from components.backend.spec import MigrationSpec
 from components.backend.workload import AppPod
-from components.fingerprint import fingerprint
+from components.fingerprint import fingerprint, plain
 from components.naming import k8s_name
 
 
-def job_name(app_name: str, image: str, env_checksum: str, migration: MigrationSpec) -> str:
-    """A name that changes whenever the Job's pod would.
+def job_name(app_name: str, template: object, migration: MigrationSpec) -> str:
+    """A name that changes whenever the Job's pod would: a hash of the whole pod template.
 
-    A Job's pod template is immutable, so a new image, command or environment must
-    come as a new Job, which the engine creates (and waits for) before it touches the
-    Deployments. A new environment re-runs the migration too: a changed database URL
-    gets its schema before the app is pointed at it.
+    A Job's pod template is immutable, so any change to it (image, command,
+    environment, an init container's image or host) must come as a new Job, which the
+    engine creates (and waits for) before it touches the Deployments; an edit in place
+    would be refused by the API server. A new environment re-runs the migration too:
+    a changed database URL gets its schema before the app is pointed at it. The
+    deadline and retries live outside the template but are part of the name as well,
+    so a new setting applies to the next run.
     """
-    content = [image, env_checksum, migration.model_dump(mode="json")]
+    content = [plain(template), migration.model_dump(mode="json")]
     return k8s_name(app_name, "migrate", fingerprint(content, length=10))
 
 
@@ -41,12 +44,17 @@ def migration_job(
     container = app_pod.container(
         "migrate", command=migration.command, resources=migration.resources, env=env
     )
+    template = app_pod.template(
+        labels=labels,
+        container=container,
+        init_containers=init_containers,
+        termination_grace_seconds=30,
+        restart_policy="Never",
+    )
     return k8s.batch.v1.Job(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=pulumi.Output.all(app_pod.image, app_pod.env_checksum).apply(
-                lambda parts: job_name(app_name, parts[0], parts[1], migration)
-            ),
+            name=pulumi.Output.from_input(template).apply(lambda resolved: job_name(app_name, resolved, migration)),
             namespace=namespace,
             labels=labels,
             annotations=annotations or None,
@@ -54,13 +62,7 @@ def migration_job(
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=migration.retries,
             active_deadline_seconds=migration.timeout_seconds,
-            template=app_pod.template(
-                labels=labels,
-                container=container,
-                init_containers=init_containers,
-                termination_grace_seconds=30,
-                restart_policy="Never",
-            ),
+            template=template,
         ),
         opts=opts,
     )

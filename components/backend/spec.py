@@ -7,14 +7,19 @@ here); the Backend component takes them as they are. Every default lives here.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from components.backend.listening import listening_problem
+from components.backend.storage import SharedVolumeSpec, holds
 from components.quantities import CpuQuantity, MemoryQuantity, parse_quantity
 from components.spec import DNS_LABEL, Spec, is_production, rule_error
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Settings that name a folder for user uploads (Flask UPLOAD_FOLDER, Django MEDIA_ROOT).
+_UPLOAD_SETTING = re.compile(r"UPLOAD|MEDIA_ROOT")
 # Names that hold credentials in the seed apps' .env files; such values belong in a
 # Secret, where they are encrypted in state and never shown in a diff.
 _SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|LICENSE_KEY|CREDENTIALS?|_DSN)$|SECRET")
@@ -23,11 +28,20 @@ _IMAGE = re.compile(
 )
 
 
-def _pinned_image(reference: str) -> str:
+DIGEST_RULE = (
+    "must carry a digest in production (app:1.4.2@sha256:...): a tag can be pushed again, a digest cannot"
+)
+"""The production image rule, worded once for every image field and every way to break it."""
+
+
+def _pinned_image(reference: str, info: ValidationInfo) -> str:
     match = _IMAGE.match(reference)
     if match is None:
         raise ValueError(f"{reference!r} is not an image reference like registry/app:1.4.2")
     if match["digest"] is None and match["tag"] in (None, "latest"):
+        # A tag would only meet the digest rule next, so production asks for the digest at once.
+        if is_production(info):
+            raise ValueError(f"{reference!r} is not pinned, and an image {DIGEST_RULE}")
         raise ValueError(
             f"{reference!r} is not pinned: give a version tag (app:1.4.2) or a digest "
             "(app@sha256:...), so every pod and every rollback runs the same code"
@@ -58,10 +72,40 @@ def _env_names_not_secret(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+# Header names that carry credentials. A probe cannot keep a secret: its headers are
+# plain fields of the Deployment, shown by `kubectl describe` and in every diff.
+_CREDENTIAL_HEADER = re.compile(r"AUTH|COOKIE|TOKEN|SECRET|API.?KEY|PASSWORD|PASSWD|CREDENTIAL|SESSION|SIGNATURE")
+
+
+def _header_value(value: str) -> str:
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError("must be one line: a line break would start another header")
+    return value
+
+
+def _probe_headers_plain(headers: dict[str, str]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for name in headers:
+        if _CREDENTIAL_HEADER.search(name.upper()):
+            raise ValueError(
+                f"{name} looks like a credential; probes must reach endpoints that need none, "
+                "and a probe header is stored and shown in clear text"
+            )
+        if name.lower() in seen:
+            raise ValueError(f"{seen[name.lower()]} is given twice (also as {name}); header names ignore case")
+        seen[name.lower()] = name
+    return headers
+
+
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME)]
 PlainEnv = Annotated[dict[EnvName, str], AfterValidator(_env_names_not_secret)]
 Command = Annotated[list[str], Field(min_length=1)]
+# Header names as the API server accepts them in a probe.
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+$", max_length=256)]
+ProbeHeaders = Annotated[
+    dict[HeaderName, Annotated[str, AfterValidator(_header_value)]], AfterValidator(_probe_headers_plain)
+]
 
 
 class ComputeSpec(Spec):
@@ -110,13 +154,27 @@ class ReplicasSpec(Spec):
         return self.max > self.min
 
 
+# The autoscaler leaves the replica count alone while use is within 10 % of its target
+# (kube-controller-manager's --horizontal-pod-autoscaler-tolerance), so it adds pods
+# only once use exceeds 110 % of the target.
+HPA_TOLERANCE = Decimal("0.1")
+
+
 class AutoscalingSpec(Spec):
     """HPA targets, as a percentage of the pods' requests."""
 
-    cpu_utilization: int = Field(default=70, ge=10, le=100)
-    """Average CPU use, in percent of requests, the autoscaler aims for."""
+    cpu_utilization: int = Field(default=70, ge=10, le=500)
+    """Average CPU use, in percent of requests, the autoscaler aims for. Above 100 is
+    allowed, as Kubernetes allows it: a pod may use CPU beyond its request up to its
+    limit, so with `requests.cpu` 250m and `limits.cpu` 1, a target of 200 means 500m.
+    It must stay below what the limit lets a pod reach (checked against `resources`),
+    and at most 500: beyond five times the request, the request no longer says what a
+    pod needs, and the scheduler packs nodes with pods that all expect to burst."""
     memory_utilization: int = Field(default=80, ge=10, le=100)
-    """Average memory use, in percent of requests, the autoscaler aims for."""
+    """Average memory use, in percent of requests, the autoscaler aims for. At most 100,
+    although Kubernetes allows more: memory cannot be throttled, and under memory
+    pressure the kubelet evicts first the pods that use more than their request, so a
+    target above the request would add pods only once they are the first to go."""
     scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600)
     """How long load must stay low before pods are removed; damps flapping."""
 
@@ -156,6 +214,58 @@ class ExecProbeSpec(Spec):
         return self
 
 
+# Health commands that ask the broker: fine for readiness, fatal as liveness, since a
+# broker restart would fail every worker's check at once and kill them all.
+_BROKER_ROUND_TRIP = re.compile(r"\binspect\b|\bcelery\b.*\bstatus\b|redis-cli|rabbitmqctl|\brq\s+info\b")
+
+
+class LivenessSpec(Spec):
+    """How the kubelet tells a hung worker from a busy one, without asking the broker.
+
+    By default it checks that the worker's main process (PID 1) is alive and neither
+    stopped nor a zombie. A worker that can hang while alive touches a heartbeat file
+    (e.g. a Celery bootstep on every heartbeat) and names it in `heartbeatFile`.
+    """
+
+    heartbeat_file: str | None = Field(default=None, pattern=r"^/")
+    """A file the worker touches while it works; older than `maxAgeSeconds` means hung."""
+    max_age_seconds: int = Field(default=120, ge=10, le=3600)
+    """How stale the heartbeat file may get before the worker is restarted."""
+    command: Command | None = None
+    """Your own check instead; it must test the process, not the broker."""
+    period_seconds: int = Field(default=30, ge=5, le=600)
+    """Seconds between checks."""
+    timeout_seconds: int = Field(default=5, ge=1, le=120)
+    """Seconds a check may take before it counts as failed."""
+
+    @model_validator(mode="after")
+    def _process_not_broker(self) -> LivenessSpec:
+        if self.heartbeat_file and self.command:
+            raise rule_error("give `heartbeatFile` or `command`, not both")
+        if self.command and _BROKER_ROUND_TRIP.search(" ".join(self.command)):
+            raise rule_error(
+                f"`command` ({' '.join(self.command)}) asks the broker: when the broker restarts every worker "
+                "fails it at once and is killed. Put a broker check in the worker's `probe` (readiness) and "
+                "let liveness test the process (the default) or a heartbeat file"
+            )
+        if self.timeout_seconds >= self.period_seconds:
+            raise rule_error(
+                f"`timeoutSeconds` ({self.timeout_seconds}) must be < `periodSeconds` ({self.period_seconds})"
+            )
+        return self
+
+    @property
+    def exec_command(self) -> list[str]:
+        if self.command:
+            return list(self.command)
+        if self.heartbeat_file:
+            return ["python3", "-c", "import os, sys, time; "
+                    f"sys.exit(time.time() - os.stat({self.heartbeat_file!r}).st_mtime > {self.max_age_seconds})"]
+        # PID 1 is the worker's main process; state Z (zombie) or T (stopped) means it is gone.
+        return ["python3", "-c", "import sys; "
+                "sys.exit(open('/proc/1/stat').read().rpartition(')')[2].split()[0] in ('Z', 'T'))"]
+
+
 class WorkerSpec(Spec):
     """A long-running process from the app image that serves no HTTP (Celery, RQ, beat)."""
 
@@ -170,7 +280,11 @@ class WorkerSpec(Spec):
     resources: ResourcesSpec = ResourcesSpec()
     """Requests and limits of each pod."""
     probe: ExecProbeSpec
-    """Health command for startup, readiness and liveness probes."""
+    """Health command for the startup and readiness probes; it may ask the broker
+    (`celery inspect ping`). A scheduler's probe (a fresh schedule file) tests the
+    process itself, so it is its liveness probe too."""
+    liveness: LivenessSpec = LivenessSpec()
+    """Liveness probe of a `worker`: the process, or a heartbeat file, never the broker."""
     graceful_shutdown_seconds: int = Field(default=60, ge=1, le=3600)
     """Time to finish running tasks after SIGTERM (Celery's warm shutdown)."""
 
@@ -212,7 +326,8 @@ class AppSpec(Spec):
     name: str = Field(pattern=DNS_LABEL, max_length=30)
     """The app's name: labels, object names and the default namespace derive from it."""
     image: PinnedImage
-    """Image reference pinned by tag (not `latest`) or digest: `ghcr.io/org/app:1.4.2`."""
+    """Image reference pinned by tag (not `latest`) or digest: `ghcr.io/org/app:1.4.2`; in
+    production by digest (`ghcr.io/org/app:1.4.2@sha256:...`) unless `build` pushes it."""
     image_pull_policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
     """`Always` re-checks registry credentials at every pod start."""
     build: BuildSpec | None = None
@@ -220,11 +335,21 @@ class AppSpec(Spec):
     command: Command | None = None
     """The server command (gunicorn/uvicorn); the image's own when not given."""
     port: int = Field(default=8000, ge=1024, le=65535)
-    """Ports under 1024 need root, which the pods never have."""
+    """The port the server listens on, for the probes and the Service; ports under 1024
+    need root, which the pods never have. A port `command` names (`--bind`, `--port`)
+    must be this one."""
     health_path: str = Field(default="/health", pattern=r"^/")
-    """HTTP path that answers 200 while the process is alive (startup and liveness probes)."""
+    """HTTP path of the startup and liveness probes: answers 200 while the process is
+    alive. Keep it cheap and free of dependencies (a database outage must not restart
+    every pod) and open: no auth, since the kubelet sends no credentials."""
     readiness_path: str | None = Field(default=None, pattern=r"^/")
-    """A path that also checks dependencies; the health path when not given."""
+    """HTTP path of the readiness probe; the health path when not given. It may check
+    dependencies (a pod that cannot reach its database stops getting traffic), but must
+    not require auth either: the kubelet sends no credentials."""
+    probe_headers: ProbeHeaders = {}
+    """HTTP headers the kubelet sends with every web probe, e.g. `{Host: shop.example.com}`
+    for a Django app whose `ALLOWED_HOSTS` refuses the pod IP. Plain values, shown in the
+    Deployment; credential-looking names (Authorization, Cookie, ...) are refused."""
     graceful_shutdown_seconds: int = Field(default=30, ge=1, le=600)
     """The server's own graceful timeout (gunicorn --graceful-timeout)."""
     pre_stop_seconds: int = Field(default=5, ge=0, le=60)
@@ -237,6 +362,8 @@ class AppSpec(Spec):
     """Requests and limits of each web pod."""
     env: PlainEnv = {}
     """Plain (non-secret) environment for every app pod; credentials are refused here."""
+    volumes: list[SharedVolumeSpec] = []
+    """Persistent volumes every app pod mounts (an upload folder shared by all replicas)."""
     workers: list[WorkerSpec] = []
     """Processes without HTTP from the same image: Celery worker and beat, RQ."""
     migration: MigrationSpec | None = None
@@ -258,10 +385,33 @@ class AppSpec(Spec):
         # A built and pushed image already runs by digest.
         built_by_us = self.build is not None and self.build.push
         if is_production(info) and not has_digest(self.image) and not built_by_us:
-            raise rule_error(
-                f"`image` ({self.image}) must carry a digest in production "
-                "(app:1.4.2@sha256:...): a tag can be pushed again, a digest cannot"
-            )
+            raise rule_error(f"`image` ({self.image}) {DIGEST_RULE}")
+        return self
+
+    @model_validator(mode="after")
+    def _command_listens_on_port(self) -> AppSpec:
+        problem = listening_problem(self.command or [], self.port)
+        if problem:
+            raise rule_error(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaling_targets_reachable(self) -> AppSpec:
+        if not self.replicas.autoscaled:
+            return self
+        for resource, key in (("cpu", "cpuUtilization"), ("memory", "memoryUtilization")):
+            target = getattr(self.autoscaling, f"{resource}_utilization")
+            request = getattr(self.resources.requests, resource)
+            limit = getattr(self.resources.limits, resource)
+            # Use never exceeds the limit (CPU is throttled there, memory is killed there).
+            reachable = 100 * parse_quantity(limit) / parse_quantity(request) / (1 + HPA_TOLERANCE)
+            if target >= reachable:
+                raise rule_error(
+                    f"`autoscaling.{key}` ({target}) must be below 100 x `resources.limits.{resource}` "
+                    f"({limit}) / `resources.requests.{resource}` ({request}) / {1 + HPA_TOLERANCE} = "
+                    f"{reachable:.1f}: pods never use more than their limit, and the autoscaler adds "
+                    f"pods only when use is over {100 + 100 * HPA_TOLERANCE:.0f} % of its target, so it would never scale up"
+                )
         return self
 
     @model_validator(mode="after")
@@ -270,6 +420,35 @@ class AppSpec(Spec):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise rule_error(f"`workers` names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _volumes_fit_pods(self) -> AppSpec:
+        for field, key in (("name", "name"), ("mount_path", "mountPath")):
+            values = [getattr(v, field) for v in self.volumes]
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise rule_error(f"each of `volumes` needs its own {key}; repeated: {', '.join(repeated)}")
+        single = [v.name for v in self.volumes if v.access_mode == "ReadWriteOnce"]
+        if single and (self.replicas.max > 1 or self.workers):
+            raise rule_error(
+                f"`volumes` {', '.join(single)}: ReadWriteOnce mounts on one node only, and this app runs "
+                "several pods (web replicas or workers); pods on other nodes would never start. Use "
+                "ReadWriteMany with a storage class that offers it (NFS, EFS, Filestore, Azure Files, CephFS)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _uploads_on_shared_volume(self, info: ValidationInfo) -> AppSpec:
+        if not is_production(info):
+            return self
+        for name, value in sorted(self.env.items()):
+            if _UPLOAD_SETTING.search(name) and value.startswith("/") and not any(holds(v, value) for v in self.volumes):
+                raise rule_error(
+                    f"`env.{name}` ({value}) is on no shared volume: files written there vanish when the pod "
+                    "goes and each replica sees only its own. Add a ReadWriteMany volume under `volumes` and "
+                    f"point {name} into its mountPath, or keep the files in object storage"
+                )
         return self
 
     @property

@@ -29,6 +29,9 @@ class AppPod:
     env_from: Sequence[k8s.core.v1.EnvFromSourceArgs]
     env_checksum: pulumi.Input[str]
     """Hash of the ConfigMap and Secrets behind `env_from`: a change rolls the pods."""
+    shared_volumes: Sequence[k8s.core.v1.VolumeArgs] = ()
+    """Persistent volumes every pod of the app mounts."""
+    shared_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = ()
 
     def container(
         self,
@@ -68,7 +71,7 @@ class AppPod:
             liveness_probe=probes.liveness if probes else None,
             lifecycle=lifecycle,
             security_context=pod.container_security_context(self.run_as_user),
-            volume_mounts=[pod.tmp_mount()],
+            volume_mounts=[pod.tmp_mount(), *self.shared_mounts],
         )
 
     def template(
@@ -99,6 +102,6 @@ class AppPod:
                 restart_policy=restart_policy,
                 init_containers=list(init_containers) or None,
                 containers=[container],
-                volumes=[pod.tmp_volume()],
+                volumes=[pod.tmp_volume(), *self.shared_volumes],
             ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import pulumi
@@ -17,7 +18,8 @@ from components.fingerprint import fingerprint
 from components.naming import k8s_name
 
 TYPE = "shipyard:data:Cache"
-COMPONENT = "cache"
+# Each role is its own Redis server: the cache may evict, the broker never does.
+OBJECT_SUFFIX = {"cache": "redis", "broker": "broker"}
 METRICS_PORT = 9121
 SECRETS_DIR = "/run/secrets/redis"
 SINGLE_PRIMARY = "single primary: one Redis server; replicas would need Sentinel for failover"
@@ -26,11 +28,15 @@ SINGLE_PRIMARY = "single primary: one Redis server; replicas would need Sentinel
 @dataclass(frozen=True, kw_only=True)
 class CacheArgs(StoreArgs):
     spec: CacheSpec
+    role: Literal["cache", "broker"] = "cache"
+    """The component label and the object names: `<app>-redis` for the cache, `<app>-broker`."""
 
 
 class Cache(DataStore):
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, args, component=COMPONENT, object_name=k8s_name(args.identity.name, "redis"), opts=opts)
+        super().__init__(
+            TYPE, name, args, component=args.role, object_name=k8s_name(args.identity.name, OBJECT_SUFFIX[args.role]), opts=opts
+        )
         self._spec = args.spec
         self._build(args.spec.mode)
 
@@ -64,7 +70,7 @@ class Cache(DataStore):
             data={"redis.conf": conf},
             opts=self._child,
         )
-        service = self._service("service", self._object, {"redis": config.PORT, "metrics": METRICS_PORT})
+        governing = self._services({"redis": config.PORT}, METRICS_PORT)
         persistence = spec.persistence
         volumes = [
             k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map.metadata.name)),
@@ -76,9 +82,9 @@ class Cache(DataStore):
         ]
         if not persistence.enabled:
             volumes.append(k8s.core.v1.VolumeArgs(name="data", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()))
-        labels = self._store.identity.labels(COMPONENT)
+        labels = self._store.identity.labels(self._component)
         self._primary(
-            service_name=service.metadata.name,
+            service_name=governing.metadata.name,
             containers=[
                 self._server(),
                 exporter(
@@ -96,7 +102,7 @@ class Cache(DataStore):
             config_checksum=fingerprint(conf),
             singleton_reason=SINGLE_PRIMARY,
         )
-        self._server_policy(config.PORT, METRICS_PORT)
+        self._server_policy(config.PORT, METRICS_PORT, [*self._store.clients, *self._store.direct_clients])
 
     def _server(self) -> k8s.core.v1.ContainerArgs:
         spec = self._spec

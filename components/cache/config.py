@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 
 from components.cache.spec import CacheSpec
-from components.quantities import parse_quantity
 
 PORT = 6379
 ACL_PATH = "/etc/redis/acl/users.acl"
@@ -22,11 +21,8 @@ EXPORTER_COMMANDS = ["+info", "+ping", "+config|get", "+client|list", "+slowlog|
 
 
 def maxmemory(spec: CacheSpec) -> str:
-    """The spec's maxmemory, or three quarters of the memory limit (room for fragmentation)."""
-    if spec.maxmemory:
-        return spec.maxmemory
-    limit = int(parse_quantity(spec.resources.limits.memory))
-    return f"{limit * 3 // 4 // 2**20}mb"
+    """The spec's maxmemory, or its default share of the memory limit (see CacheSpec)."""
+    return spec.maxmemory or f"{spec.maxmemory_bytes() // 2**20}mb"
 
 
 def redis_conf(spec: CacheSpec) -> str:

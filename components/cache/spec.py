@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, model_validator
 
-from components.backend.spec import ComputeSpec, EnvName, PinnedImage, ResourcesSpec, has_digest
+from components.backend.spec import DIGEST_RULE, ComputeSpec, EnvName, PinnedImage, ResourcesSpec, has_digest
+from components.quantities import parse_quantity
 from components.database.spec import StorageSpec
 from components.spec import Spec, is_production, rule_error
 
@@ -18,10 +19,31 @@ EXPORTER_IMAGE = (
 _REDIS_MEMORY = re.compile(r"^\d+(b|k|kb|m|mb|g|gb)?$", re.IGNORECASE)
 _SAVE_RULE = re.compile(r"^\d+ \d+$")
 _COMMAND = re.compile(r"^[A-Z][A-Z|]*$")
-# The BlockScore guide's layout: one logical database per purpose.
-DEFAULT_URLS = {"REDIS_URL": 0, "CACHE_REDIS_URL": 1, "CELERY_BROKER_URL": 2, "RATELIMIT_STORAGE_URL": 3}
+# The BlockScore guide's layout: one logical database per purpose. Its broker (DB 2)
+# lives on a Redis of its own (`broker`), which never evicts and keeps an AOF.
+DEFAULT_URLS = {"REDIS_URL": 0, "CACHE_REDIS_URL": 1, "RATELIMIT_STORAGE_URL": 3}
+BROKER_URLS = {"CELERY_BROKER_URL": 0}
+# Variables that point a task queue at Redis: what sits behind them must not be
+# evicted under memory pressure nor lost on a restart.
+QUEUE_VARIABLES = frozenset({"CELERY_BROKER_URL", "BROKER_URL", "RQ_REDIS_URL"})
+# Room between maxmemory and the container's memory limit: client buffers and
+# fragmentation always; with snapshots or AOF rewrites, a forked child that copies
+# every page written while it runs (up to the whole data set).
+HEADROOM = {False: 0.9, True: 0.6}
+DEFAULT_SHARE = {False: 0.75, True: 0.5}
 DANGEROUS_COMMANDS = ["FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "SHUTDOWN", "MONITOR", "SAVE", "BGSAVE",
                       "BGREWRITEAOF", "REPLICAOF", "SLAVEOF", "MODULE", "ACL", "FAILOVER", "SCRIPT|FLUSH"]
+
+
+_REDIS_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+
+def redis_memory_bytes(text: str) -> int:
+    """Bytes in a Redis memory size: `1k` is 1000 bytes, `1kb` is 1024 (as redis.conf reads them)."""
+    match = re.match(r"^(\d+)([a-z]*)$", text.lower())
+    if match is None or match[2] not in _REDIS_UNITS:
+        raise ValueError(f"{text!r} is not a Redis memory size (e.g. 256mb, 2gb)")
+    return int(match[1]) * _REDIS_UNITS[match[2]]
 
 
 def _redis_memory(text: str) -> str:
@@ -67,7 +89,10 @@ class CacheSpec(Spec):
     image: PinnedImage = REDIS_IMAGE
     """Redis image, pinned."""
     maxmemory: Annotated[str, AfterValidator(_redis_memory)] | None = None
-    """Memory for data before eviction; three quarters of the memory limit when not given."""
+    """Memory for data before eviction. When not given: three quarters of the memory
+    limit, or half of it when snapshots or AOF are on (a fork for a snapshot or an AOF
+    rewrite copies every page written while it runs). At most 90 % of the limit, or
+    60 % with persistence."""
     maxmemory_policy: Literal[
         "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
@@ -78,7 +103,10 @@ class CacheSpec(Spec):
     disabled_commands: list[Annotated[str, AfterValidator(_command)]] = DANGEROUS_COMMANDS
     """Commands the app's user may not run (the ACL denies them)."""
     urls: dict[EnvName, Annotated[int, Field(ge=0, le=15)]] = DEFAULT_URLS
-    """Environment variables to set, each a URL to a logical database number."""
+    """Environment variables to set, each to a URL of this Redis: a map of variable
+    name to logical database number (0-15), e.g. `{CACHE_REDIS_URL: 1}`. A task queue
+    (CELERY_BROKER_URL, BROKER_URL, RQ_REDIS_URL) needs `maxmemoryPolicy` noeviction
+    and `persistence.appendOnly`: give it the `broker` Redis instead."""
     resources: ResourcesSpec = ResourcesSpec(
         requests=ComputeSpec(cpu="50m", memory="128Mi"), limits=ComputeSpec(cpu="500m", memory="512Mi")
     )
@@ -96,8 +124,73 @@ class CacheSpec(Spec):
             url = self.url.get_secret_value() if self.url else ""
             if not url.startswith(("redis://", "rediss://")):
                 raise rule_error("`url` must be a redis:// or rediss:// URL when `mode` is external")
-        elif self.url is not None:
+            # A managed Redis's eviction and persistence are set where it is managed.
+            return self
+        if self.url is not None:
             raise rule_error("`url` is only for `mode` external; an in-cluster Redis makes its own")
-        elif is_production(info) and not has_digest(self.image):
-            raise rule_error(f"`image` ({self.image}) must carry a digest in production")
+        if is_production(info) and not has_digest(self.image):
+            raise rule_error(f"`image` ({self.image}) {DIGEST_RULE}")
+        self._memory_fits()
+        self._queue_is_safe()
         return self
+
+    @property
+    def persistent(self) -> bool:
+        return self.persistence.enabled
+
+    def maxmemory_bytes(self) -> int:
+        """The data budget: `maxmemory`, or the default share of the memory limit."""
+        if self.maxmemory:
+            return redis_memory_bytes(self.maxmemory)
+        return int(float(parse_quantity(self.resources.limits.memory)) * DEFAULT_SHARE[self.persistent])
+
+    def _memory_fits(self) -> None:
+        limit = float(parse_quantity(self.resources.limits.memory))
+        share = HEADROOM[self.persistent]
+        if self.maxmemory and redis_memory_bytes(self.maxmemory) > limit * share:
+            why = "snapshots and AOF rewrites fork, and the child copies every page written meanwhile" if self.persistent \
+                else "client buffers and fragmentation need the rest"
+            raise rule_error(
+                f"`maxmemory` ({self.maxmemory}) must be at most {share:.0%} of `resources.limits.memory` "
+                f"({self.resources.limits.memory}): {why}, and past the limit the kernel kills Redis"
+            )
+
+    def _queue_is_safe(self) -> None:
+        queues = sorted(QUEUE_VARIABLES & set(self.urls))
+        unsafe = []
+        if self.maxmemory_policy != "noeviction":
+            unsafe.append(f"evicts keys under memory pressure (`maxmemoryPolicy` {self.maxmemory_policy})")
+        if not (self.persistence.enabled and self.persistence.append_only):
+            unsafe.append("loses what was written since the last snapshot on a restart (`persistence.appendOnly` is off)")
+        if queues and unsafe:
+            raise rule_error(
+                f"`urls` puts a task queue ({', '.join(queues)}) on a Redis that {' and '.join(unsafe)}: queued "
+                "tasks would vanish silently. Set `maxmemoryPolicy` noeviction, `persistence.enabled` and "
+                "`persistence.appendOnly`; a cache that should keep evicting gives the queue variable to the "
+                "top-level broker key instead, a Redis of its own with those defaults"
+            )
+
+
+class BrokerPersistenceSpec(PersistenceSpec):
+    """Snapshots and the append-only file, both on for a queue."""
+
+    enabled: bool = True
+    """Keep queued tasks across restarts."""
+    append_only: bool = True
+    """Log every write (AOF), so a restart loses at most a second of queued tasks."""
+
+
+class BrokerSpec(CacheSpec):
+    """A Redis of its own for the task queue (Celery's broker): it never evicts a key
+    and logs every write (AOF), so queued tasks survive memory pressure and restarts."""
+
+    maxmemory_policy: Literal[
+        "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+    ] = "noeviction"
+    """`noeviction`: when full, writes fail loudly instead of tasks vanishing."""
+    persistence: BrokerPersistenceSpec = BrokerPersistenceSpec()
+    """Snapshots and AOF, on by default: a restart loses no queued task."""
+    urls: dict[EnvName, Annotated[int, Field(ge=0, le=15)]] = BROKER_URLS
+    """Environment variables to set, each to a URL of this Redis: a map of variable
+    name to logical database number, e.g. `{CELERY_BROKER_URL: 0, CELERY_RESULT_BACKEND: 1}`."""

@@ -61,7 +61,7 @@ class Database(DataStore):
                     namespace=self._store.namespace, identity=self._store.identity,
                     object_name=k8s_name(self._object, POOLER), spec=spec.pgbouncer, database=spec.name,
                     user=spec.user, password=passwords["app"], server_host=host, server_pods=self.selector,
-                    client_pods=self._store.client_pods, protect=self._store.protect,
+                    clients=self._store.clients, protect=self._store.protect,
                 ),
                 opts=self._child,
             )
@@ -99,11 +99,9 @@ class Database(DataStore):
             },
             opts=self._child,
         )
-        # The StatefulSet's governing Service, and the one clients (and the scraper) use.
-        headless = self._service("headless", k8s_name(self._object, "headless"), {"postgres": PORT}, headless=True)
-        self._service("service", self._object, {"postgres": PORT, "metrics": METRICS_PORT})
+        governing = self._services({"postgres": PORT}, METRICS_PORT)
         self._primary(
-            service_name=headless.metadata.name,
+            service_name=governing.metadata.name,
             containers=[
                 self._server(),
                 exporter(
@@ -133,8 +131,9 @@ class Database(DataStore):
             config_checksum=fingerprint(settings),
             singleton_reason=SINGLE_PRIMARY,
         )
-        pooler_pods = [self._store.identity.selector(POOLER)] if spec.pgbouncer.enabled else []
-        self._server_policy(PORT, METRICS_PORT, pooler_pods)
+        # Behind a pooler, the app's long-running pods reach the server only through it.
+        front = [POOLER] if spec.pgbouncer.enabled else list(self._store.clients)
+        self._server_policy(PORT, METRICS_PORT, [*front, *self._store.direct_clients])
         self.migration_wait = [self._wait_until_ready(host)]
 
     def _wait_until_ready(self, host: pulumi.Output[str]) -> k8s.core.v1.ContainerArgs:

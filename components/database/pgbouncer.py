@@ -7,7 +7,7 @@ transaction pooling.
 
 from __future__ import annotations
 
-from components.database.spec import PgBouncerSpec
+from components.database.spec import RESERVE_POOL_SIZE, PgBouncerSpec
 
 PORT = 6432
 CONFIG_DIR = "/etc/pgbouncer"
@@ -30,6 +30,10 @@ def pgbouncer_ini(spec: PgBouncerSpec, *, database: str, server_host: str, serve
             f"pool_mode = {spec.pool_mode}",
             f"max_client_conn = {spec.max_client_conn}",
             f"default_pool_size = {spec.default_pool_size}",
+            # What the config check counts per pod (PgBouncerSpec.server_connections_per_pod),
+            # written out so that no PgBouncer default or second user's pool can exceed it.
+            f"reserve_pool_size = {RESERVE_POOL_SIZE}",
+            f"max_db_connections = {spec.server_connections_per_pod}",
             # Sent by JDBC and some Python drivers at connect; harmless to drop.
             "ignore_startup_parameters = extra_float_digits",
             "server_reset_query = DISCARD ALL",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -30,7 +31,8 @@ class PgBouncerArgs:
     password: pulumi.Output[str]
     server_host: pulumi.Output[str]
     server_pods: dict[str, str]
-    client_pods: dict[str, str]
+    clients: Sequence[str]
+    """Components of the app that connect through the pooler."""
     protect: bool = False
 
 
@@ -119,9 +121,7 @@ class PgBouncer(pulumi.ComponentResource):
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=metadata,
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
-            ),
+            spec=pod.disruption_budget_spec(selector),
             opts=child,
         )
         k8s.networking.v1.NetworkPolicy(
@@ -129,7 +129,11 @@ class PgBouncer(pulumi.ComponentResource):
             metadata=metadata,
             spec=network.policy_spec(
                 selector,
-                ingress=[network.ingress_rule([network.pod_peer(args.client_pods)], network.tcp(pgbouncer.PORT))],
+                ingress=[
+                    network.ingress_rule(
+                        [network.components_peer(identity.app_selector(), args.clients)], network.tcp(pgbouncer.PORT)
+                    )
+                ],
                 egress=[network.egress_rule([network.pod_peer(args.server_pods)], network.tcp(SERVICE_PORT))],
             ),
             opts=child,

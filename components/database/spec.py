@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr, ValidationInfo, create_model, model_validator
 
-from components.backend.spec import PinnedImage, ResourcesSpec, ComputeSpec, has_digest
+from components.backend.spec import DIGEST_RULE, PinnedImage, ResourcesSpec, ComputeSpec, has_digest
 from components.database import tuning
 from components.quantities import MemoryQuantity
 from components.spec import Spec, is_production, rule_error
@@ -28,6 +28,30 @@ EXTENSIONS = Literal[
     "pg_stat_statements", "uuid-ossp", "pgcrypto", "citext", "pg_trgm", "hstore",
     "btree_gin", "btree_gist", "unaccent", "fuzzystrmatch", "ltree", "intarray", "tablefunc",
 ]
+# Server connections that do not come from PgBouncer's pools, which the pools must
+# leave free: a small, fixed headroom rather than a guess at every tool's habits.
+DIRECT_CONNECTIONS = {
+    # PostgreSQL keeps these for superusers: the admin's way in when all else is taken.
+    "superuser_reserved_connections": tuning.SUPERUSER_RESERVED_CONNECTIONS,
+    "exporter": 1,  # postgres-exporter, as the monitoring role
+    "migration": 1,  # the migration Job, on the direct URL (transaction pooling breaks it)
+    "maintenance": 1,  # a pg_dump or an operator's psql as the app's role
+}
+RESERVE_POOL_SIZE = 0
+"""PgBouncer's reserve pool per database and user, written to pgbouncer.ini: none, so
+`defaultPoolSize` alone bounds what a pooler pod opens."""
+# Where a setting's default does not come from the server's size alone.
+_TUNING_NOTES = {
+    "max_connections": f"{tuning.DEFAULT_MAX_CONNECTIONS} when not set; PgBouncer's pools must fit in it",
+    "shared_preload_libraries": (
+        "when not set, pg_stat_statements if `extensions` has it, else nothing; kept as given when set"
+    ),
+}
+
+
+def _describe_setting(name: str, kind: str) -> str:
+    note = _TUNING_NOTES.get(name)
+    return f"PostgreSQL `{name}` ({kind})" + (f"; {note}" if note else "")
 
 
 def _setting(name: str):
@@ -37,8 +61,14 @@ def _setting(name: str):
 TuningSpec = create_model(
     "TuningSpec",
     __config__=ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True),
-    __doc__="postgresql.conf settings by their PostgreSQL names; unset ones are derived from the memory limit and volume.",
-    **{name: (_setting(name), Field(default=None, description=f"PostgreSQL `{name}` ({kind})")) for name, kind in tuning.SETTINGS.items()},
+    __doc__=(
+        "postgresql.conf settings by their PostgreSQL names; unset ones are derived from the memory limit and "
+        "volume, and `shared_preload_libraries` from `extensions`."
+    ),
+    **{
+        name: (_setting(name), Field(default=None, description=_describe_setting(name, kind)))
+        for name, kind in tuning.SETTINGS.items()
+    },
 )
 
 
@@ -61,11 +91,22 @@ class PgBouncerSpec(Spec):
     max_client_conn: int = Field(default=1000, ge=10, le=100000)
     """Client connections PgBouncer accepts in total."""
     default_pool_size: int = Field(default=20, ge=1, le=1000)
-    """Server connections per database and user."""
+    """Server connections per database and user, in each PgBouncer pod: `replicas` x this,
+    plus a few connections outside the pools, must fit in `tuning.max_connections`."""
     replicas: int = Field(default=2, ge=1, le=20)
-    """PgBouncer pods."""
+    """PgBouncer pods; each opens its own pool."""
     image: PinnedImage = PGBOUNCER_IMAGE
     """PgBouncer image, pinned."""
+
+    @property
+    def server_connections_per_pod(self) -> int:
+        """The most server connections one pod opens: one database and one user (the
+        app's) make one pool, capped in pgbouncer.ini by `max_db_connections`."""
+        return self.default_pool_size + RESERVE_POOL_SIZE
+
+    @property
+    def server_connections(self) -> int:
+        return self.replicas * self.server_connections_per_pod
 
 
 class DatabaseSpec(Spec):
@@ -92,7 +133,9 @@ class DatabaseSpec(Spec):
     tuning: TuningSpec = TuningSpec()  # type: ignore[valid-type]
     """postgresql.conf overrides, by PostgreSQL setting name."""
     extensions: list[EXTENSIONS] = ["pg_stat_statements"]
-    """Extensions created in the app's database at first start."""
+    """Extensions created in the app's database at first start. pg_stat_statements is
+    also preloaded (`shared_preload_libraries`) only when it is listed here, unless
+    `tuning.shared_preload_libraries` says otherwise."""
     pgbouncer: PgBouncerSpec = PgBouncerSpec()
     """Optional connection pooler."""
     url: SecretStr | None = None
@@ -114,10 +157,19 @@ class DatabaseSpec(Spec):
         if self.image is None and self.version not in POSTGRES_IMAGES:
             raise rule_error(f"`image` is required for `version` {self.version} (a pinned postgres image)")
         if is_production(info) and not has_digest(self.server_image):
-            raise rule_error(f"`image` ({self.server_image}) must carry a digest in production")
-        preload = str(self.settings_overrides().get("shared_preload_libraries", "pg_stat_statements"))
+            raise rule_error(f"`image` ({self.server_image}) {DIGEST_RULE}")
+        preload = str(self.settings_overrides().get("shared_preload_libraries", ""))
         if "pg_stat_statements" in self.extensions and "pg_stat_statements" not in preload:
             raise rule_error("`extensions` has pg_stat_statements, so `tuning.shared_preload_libraries` must list it")
+        return self
+
+    @model_validator(mode="after")
+    def _pools_fit_server(self) -> DatabaseSpec:
+        if not (self.enabled and self.mode == "in-cluster" and self.pgbouncer.enabled):
+            return self
+        problem = _pool_problem(self.pgbouncer, self._explicit_tuning())
+        if problem:
+            raise rule_error(problem)
         return self
 
     @property
@@ -125,4 +177,34 @@ class DatabaseSpec(Spec):
         return self.image or POSTGRES_IMAGES.get(self.version, f"postgres:{self.version}-bookworm")
 
     def settings_overrides(self) -> dict[str, str]:
+        """The settings config decides, rather than the server's size: what `extensions`
+        needs preloaded, then every `tuning` setting as given."""
+        return {**tuning.preload_for(self.extensions), **self._explicit_tuning()}
+
+    def _explicit_tuning(self) -> dict[str, str]:
         return {k: v for k, v in self.tuning.model_dump().items() if v is not None}
+
+
+def _pool_problem(pooler: PgBouncerSpec, tuned: dict[str, str]) -> str | None:
+    """Why PgBouncer's pools could take more connections than the server has, if they could.
+
+    A server at `max_connections` refuses the next connection, so a pooler allowed
+    more would fail clients under load, exactly when the pool is needed.
+    """
+    limit = tuning.connection_limit(tuned)
+    direct = sum(DIRECT_CONNECTIONS.values())
+    if pooler.server_connections + direct <= limit:
+        return None
+    shown_limit = f"{limit}" if "max_connections" in tuned else f"{limit}, the default"
+    per_pod = f"`pgbouncer.defaultPoolSize` ({pooler.default_pool_size})"
+    if RESERVE_POOL_SIZE:
+        per_pod = f"({per_pod} + {RESERVE_POOL_SIZE} in reserve)"
+    breakdown = ", ".join(f"{name} {count}" for name, count in DIRECT_CONNECTIONS.items())
+    fitting = (limit - direct) // pooler.replicas - RESERVE_POOL_SIZE
+    remedy = f"lower `pgbouncer.defaultPoolSize` to {fitting} or " if fitting >= 1 else ""
+    return (
+        f"`pgbouncer.replicas` ({pooler.replicas}) x {per_pod} = "
+        f"{pooler.server_connections} server connections, plus {direct} outside the pools ({breakdown}), "
+        f"must be <= `tuning.max_connections` ({shown_limit}): {remedy}raise `tuning.max_connections` "
+        f"to {pooler.server_connections + direct}"
+    )

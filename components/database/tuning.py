@@ -2,13 +2,14 @@
 
 Defaults follow the usual sizing rules (a quarter of memory for shared buffers,
 three quarters as the planner's cache estimate, SSD page costs) and are computed
-from the memory limit and the volume size; every one can be overridden by name.
+from the memory limit and the volume size; `shared_preload_libraries` follows the
+extensions (`preload_for`). Every one can be overridden by name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 Kind = Literal["memory", "integer", "real", "duration", "list", "string"]
@@ -46,6 +47,13 @@ _MEMORY_UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
 
 MiB = 2**20
 
+DEFAULT_MAX_CONNECTIONS = 100
+"""`max_connections` when a stack does not set it (PostgreSQL's own default too)."""
+SUPERUSER_RESERVED_CONNECTIONS = 3
+"""PostgreSQL's default, not settable here: slots of `max_connections` only a superuser may take."""
+NEEDS_PRELOAD = ("pg_stat_statements",)
+"""Extensions that work only when their library is in `shared_preload_libraries`."""
+
 
 def memory_bytes(value: str) -> int:
     match = _MEMORY.match(value)
@@ -81,7 +89,9 @@ def _mb(size: int) -> str:
     return f"{max(size // MiB, 1)}MB"
 
 
-def derived(memory_limit_bytes: int, storage_bytes: int, max_connections: int = 100) -> dict[str, str]:
+def derived(
+    memory_limit_bytes: int, storage_bytes: int, max_connections: int = DEFAULT_MAX_CONNECTIONS
+) -> dict[str, str]:
     """Defaults for a server with this memory limit and data volume."""
     shared_buffers = memory_limit_bytes // 4
     # WAL may take a quarter of the volume before a checkpoint is forced.
@@ -100,13 +110,26 @@ def derived(memory_limit_bytes: int, storage_bytes: int, max_connections: int = 
         "random_page_cost": "1.1",
         "effective_io_concurrency": "200",
         "log_min_duration_statement": "1000ms",
-        "shared_preload_libraries": "pg_stat_statements",
     }
 
 
+def preload_for(extensions: Sequence[str]) -> dict[str, str]:
+    """`shared_preload_libraries` for these extensions, or nothing when none needs it.
+
+    Preloading a library that no extension uses costs shared memory and a hook in every
+    query, so the default follows the stack's `extensions`.
+    """
+    libraries = [name for name in NEEDS_PRELOAD if name in extensions]
+    return {"shared_preload_libraries": ",".join(libraries)} if libraries else {}
+
+
+def connection_limit(overrides: Mapping[str, str]) -> int:
+    """`max_connections` as the server will have it."""
+    return int(overrides.get("max_connections", DEFAULT_MAX_CONNECTIONS))
+
+
 def settings_for(memory_limit_bytes: int, storage_bytes: int, overrides: Mapping[str, str]) -> dict[str, str]:
-    connections = int(overrides.get("max_connections", 100))
-    return {**derived(memory_limit_bytes, storage_bytes, connections), **overrides}
+    return {**derived(memory_limit_bytes, storage_bytes, connection_limit(overrides)), **overrides}
 
 
 def postgresql_conf(settings: Mapping[str, str]) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from safety import data_safety, hardening, pod_security, reliability, secret_exposure
+from safety import data_safety, hardening, network_isolation, pod_security, reliability, secret_exposure
 from safety.model import Exemption, Finding, Report, Resource, stack_environment
 
-RULES = (hardening, pod_security, reliability, data_safety, secret_exposure)
+RULES = (hardening, pod_security, reliability, data_safety, secret_exposure, network_isolation)
 
 
 def check_all(resources: Sequence[Resource], environment: str | None = None) -> list[Report]:

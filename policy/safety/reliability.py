@@ -4,6 +4,11 @@ Everywhere: readiness and liveness probes, CPU and memory requests and limits.
 In production also: at least two replicas (or an autoscaler that never goes
 below two), a PodDisruptionBudget and topology spread. A workload that must be a
 singleton says so, with its reason, in its own `shipyard.dev/singleton` annotation.
+
+And the objects around them: a StatefulSet is governed by a headless Service of
+the stack (its pods' stable DNS names come from it), and every disruption budget
+lets a pod that is not ready be evicted (`unhealthyPodEvictionPolicy: AlwaysAllow`),
+so one crash-looping pod cannot block every node drain.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from safety.model import (
 )
 
 RULE = "reliability"
-TITLE = "probes, requests and limits; in production replicas, disruption budgets and spread"
+TITLE = "probes, requests and limits, headless governing Services, drainable budgets; in production replicas, budgets and spread"
 MIN_PRODUCTION_REPLICAS = 2
 
 
@@ -76,8 +81,38 @@ def production_problems(resources: Sequence[Resource], workload: Resource, pod: 
     return problems
 
 
+def governing_service_problem(resources: Sequence[Resource], statefulset: Resource) -> str | None:
+    name = (statefulset.props.get("spec") or {}).get("serviceName")
+    namespace = statefulset.metadata.get("namespace")
+    services = [
+        r for r in resources
+        if r.kind == "Service" and r.metadata.get("name") == name and r.metadata.get("namespace") == namespace
+    ]
+    if not name or not services:
+        return f"serviceName {name!r} names no Service of this stack"
+    if (services[0].props.get("spec") or {}).get("clusterIP") != "None":
+        return f"serviceName {name!r} names a Service that is not headless (clusterIP: None)"
+    return None
+
+
+def budget_problem(budget: Resource) -> str | None:
+    policy = (budget.props.get("spec") or {}).get("unhealthyPodEvictionPolicy")
+    if policy != "AlwaysAllow":
+        return f"unhealthyPodEvictionPolicy is {policy or 'unset'}, not AlwaysAllow: a pod that never gets ready blocks every drain"
+    return None
+
+
 def check(resources: Sequence[Resource], environment: str) -> Report:
     report = Report(RULE, TITLE)
+    for resource in resources:
+        problem = None
+        if resource.kind == "StatefulSet":
+            problem = governing_service_problem(resources, resource)
+        elif resource.kind == "PodDisruptionBudget":
+            report.checked += 1
+            problem = budget_problem(resource)
+        if problem:
+            report.violation(resource, problem)
     for workload, pod in workloads(resources):
         if workload.kind not in LONG_RUNNING_KINDS:
             continue

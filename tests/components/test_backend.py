@@ -52,6 +52,16 @@ def test_can_configure_health_and_readiness_paths():
     assert container["readinessProbe"]["httpGet"]["path"] == "/api/ready"
 
 
+def test_can_configure_probe_headers():
+    # Django answers a request whose Host is not in ALLOWED_HOSTS with 400; the kubelet
+    # sends the pod IP unless told otherwise.
+    headers = {"Host": "shop.example.com", "X-Forwarded-Proto": "https"}
+    container = web_container(backend({"probeHeaders": headers}))
+    expected = [{"name": "Host", "value": "shop.example.com"}, {"name": "X-Forwarded-Proto", "value": "https"}]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["httpHeaders"] == expected
+
+
 def test_default_port_is_named_and_exposed_by_the_service():
     recording = backend()
     assert web_container(recording)["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
@@ -241,12 +251,27 @@ def test_workers_run_the_app_image_with_their_own_command_and_probes():
     assert container["image"] == MINIMAL_APP["image"]
     assert container["command"] == ["celery", "worker"]
     assert "ports" not in container
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("startupProbe", "readinessProbe"):
         assert container[probe]["exec"] == {"command": ["celery", "inspect", "ping"]}
     assert worker["spec"]["replicas"] == 3
     assert worker["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert worker["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "worker-celery"
     assert recording.one("PodDisruptionBudget", "shop-celery")["spec"]["maxUnavailable"] == 1
+
+
+def test_worker_liveness_tests_the_process_not_the_broker():
+    # A broker round-trip as liveness would kill every worker at once when the broker restarts.
+    container = containers(backend({"workers": [CELERY]}).one("Deployment", "shop-celery"))[0]
+    liveness = container["livenessProbe"]["exec"]["command"]
+    assert liveness != container["readinessProbe"]["exec"]["command"]
+    assert liveness[:2] == ["python3", "-c"] and "/proc/1/stat" in liveness[2]
+
+
+def test_can_configure_a_heartbeat_file_for_worker_liveness():
+    worker = {**CELERY, "liveness": {"heartbeatFile": "/tmp/worker-heartbeat", "maxAgeSeconds": 90, "periodSeconds": 20}}
+    probe = containers(backend({"workers": [worker]}).one("Deployment", "shop-celery"))[0]["livenessProbe"]
+    assert "'/tmp/worker-heartbeat'" in probe["exec"]["command"][2] and "> 90" in probe["exec"]["command"][2]
+    assert probe["periodSeconds"] == 20 and probe["failureThreshold"] == 3
 
 
 def test_worker_gets_its_own_resources_and_grace():
@@ -397,3 +422,62 @@ def test_children_are_parented_to_the_component():
     recording = backend({**MIGRATION, "workers": [CELERY]})
     [component] = [r for r in recording.resources if r.type == "shipyard:app:Backend"]
     assert {r.urn for r in recording.children_of(component)} == {r.urn for r in recording.kubernetes_objects()}
+
+
+# -- shared volumes ----------------------------------------------------------------------------
+
+UPLOADS = {"name": "uploads", "mountPath": "/srv/uploads", "size": "20Gi", "storageClass": "efs"}
+
+
+def test_no_shared_volume_by_default():
+    assert backend().find("PersistentVolumeClaim") == []
+
+
+def test_a_shared_volume_is_one_claim_mounted_by_every_app_pod():
+    recording = backend({"volumes": [UPLOADS], "workers": [CELERY], **MIGRATION})
+    [claim] = recording.find("PersistentVolumeClaim")
+    assert claim.object_name == "shop-uploads"
+    assert claim.inputs["spec"] == {
+        "accessModes": ["ReadWriteMany"], "storageClassName": "efs", "resources": {"requests": {"storage": "20Gi"}}
+    }
+    for manifest in (recording.one("Deployment", "shop"), recording.one("Deployment", "shop-celery"), recording.one("Job")):
+        pod = manifest["spec"]["template"]["spec"]
+        assert {"name": "shared-uploads", "persistentVolumeClaim": {"claimName": "shop-uploads"}} in pod["volumes"]
+        assert {"name": "shared-uploads", "mountPath": "/srv/uploads"} in pod["containers"][0]["volumeMounts"]
+
+
+def test_a_shared_volume_is_protected_in_production():
+    [claim] = backend({"volumes": [UPLOADS]}, protect=True).find("PersistentVolumeClaim")
+    assert claim.protect and claim.retain_on_delete
+    [unprotected] = backend({"volumes": [UPLOADS]}).find("PersistentVolumeClaim")
+    assert not unprotected.protect
+
+
+def spec_errors(app: dict[str, Any], environment: str | None = None) -> list[str]:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        AppSpec.model_validate({**MINIMAL_APP, **app}, context={"environment": environment} if environment else None)
+    return [e["msg"] for e in caught.value.errors()]
+
+
+def test_uploads_off_a_shared_volume_are_refused_in_production():
+    app = {"image": MINIMAL_APP["image"] + "@" + MOCK_DIGEST, "replicas": {"min": 2, "max": 2}, "env": {"UPLOAD_FOLDER": "/tmp/uploads"}}
+    [error] = spec_errors(app, "production")
+    assert "`env.UPLOAD_FOLDER` (/tmp/uploads) is on no shared volume" in error
+    assert AppSpec.model_validate({**MINIMAL_APP, **app, "env": {"UPLOAD_FOLDER": "/srv/uploads/files"}, "volumes": [UPLOADS]},
+                                  context={"environment": "production"})
+    # One development pod may keep its uploads in /tmp.
+    assert AppSpec.model_validate({**MINIMAL_APP, "env": {"UPLOAD_FOLDER": "/tmp/uploads"}})
+
+
+def test_a_single_node_volume_with_several_pods_is_refused():
+    [error] = spec_errors({"replicas": {"min": 2, "max": 4}, "volumes": [{**UPLOADS, "accessMode": "ReadWriteOnce"}]})
+    assert "`volumes` uploads: ReadWriteOnce mounts on one node only" in error
+    assert AppSpec.model_validate({**MINIMAL_APP, "volumes": [{**UPLOADS, "accessMode": "ReadWriteOnce"}]})
+
+
+def test_volume_names_and_paths_are_unique():
+    [error] = spec_errors({"volumes": [UPLOADS, {**UPLOADS, "name": "media"}]})
+    assert "needs its own mountPath; repeated: /srv/uploads" in error

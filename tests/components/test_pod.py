@@ -21,3 +21,15 @@ def test_container_security_context_is_restricted():
     assert context.read_only_root_filesystem is True
     assert context.capabilities.drop == ["ALL"]
     assert context.seccomp_profile.type == "RuntimeDefault"
+
+
+def test_http_probes_send_no_headers_by_default():
+    probes = pod.http_probes("http", liveness_path="/live", readiness_path="/ready")
+    assert all(p.http_get.http_headers is None for p in (probes.startup, probes.readiness, probes.liveness))
+
+
+def test_http_probes_can_send_headers():
+    probes = pod.http_probes("http", liveness_path="/live", readiness_path="/ready", headers={"Host": "shop.example.com"})
+    for probe in (probes.startup, probes.readiness, probes.liveness):
+        [header] = probe.http_get.http_headers
+        assert (header.name, header.value) == ("Host", "shop.example.com")

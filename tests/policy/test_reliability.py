@@ -90,3 +90,41 @@ def test_jobs_are_not_long_running():
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
            "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "m:1"}]}}}}
     assert check(job).checked == 0
+
+
+def test_a_budget_must_let_unready_pods_be_evicted():
+    # Without it, one crash-looping pod blocks every node drain.
+    stuck = changed(budget(), lambda m: m["spec"].pop("unhealthyPodEvictionPolicy"))
+    assert violations(deployment(), stuck, environment="development") == [
+        "PodDisruptionBudget web: unhealthyPodEvictionPolicy is unset, not AlwaysAllow: a pod that never gets ready blocks every drain"
+    ]
+    if_healthy = changed(budget(), lambda m: m["spec"].update(unhealthyPodEvictionPolicy="IfHealthyBudget"))
+    assert len(violations(deployment(), if_healthy)) == 1
+
+
+def statefulset(service: str) -> dict:
+    manifest = deployment("db", replicas=1, annotations={SINGLETON_ANNOTATION: "one primary"})
+    manifest["kind"] = "StatefulSet"
+    manifest["spec"]["serviceName"] = service
+    return manifest
+
+
+def service(name: str, headless: bool) -> dict:
+    spec = {"selector": {"app": "web"}, "ports": [{"port": 5432}], **({"clusterIP": "None"} if headless else {})}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+
+
+def test_a_statefulset_is_governed_by_a_headless_service():
+    assert violations(statefulset("db-headless"), service("db-headless", headless=True), environment="development") == []
+
+
+def test_a_statefulset_governed_by_a_cluster_ip_service_fails():
+    assert violations(statefulset("db"), service("db", headless=False), environment="development") == [
+        "StatefulSet db: serviceName 'db' names a Service that is not headless (clusterIP: None)"
+    ]
+
+
+def test_a_statefulset_governed_by_no_service_of_the_stack_fails():
+    assert violations(statefulset("elsewhere"), environment="development") == [
+        "StatefulSet db: serviceName 'elsewhere' names no Service of this stack"
+    ]

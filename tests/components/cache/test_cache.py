@@ -5,29 +5,33 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.cache import Cache, CacheArgs, CacheSpec
+from components.cache import BrokerSpec, Cache, CacheArgs, CacheSpec
 from components.cache import config
 from components.naming import AppIdentity
 from tests.conftest import run_components
 
 IDENTITY = AppIdentity(name="shop", instance="shop-test")
-CLIENTS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+APP_PODS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+CLIENTS = ["web", "worker-celery"]
 
 
 def spec(**fields) -> CacheSpec:
     return CacheSpec.model_validate({"enabled": True, **fields})
 
 
-def errors(context=None, **fields) -> list[str]:
+def errors(context=None, spec_type=CacheSpec, **fields) -> list[str]:
     with pytest.raises(ValidationError) as caught:
-        CacheSpec.model_validate({"enabled": True, **fields}, context=context)
+        spec_type.model_validate({"enabled": True, **fields}, context=context)
     return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in caught.value.errors()]
 
 
-def cache(protect: bool = False, **fields):
-    cache_spec = spec(**fields)
+def cache(protect: bool = False, role: str = "cache", spec_type=CacheSpec, **fields):
+    cache_spec = spec_type.model_validate({"enabled": True, **fields})
     return run_components(
-        lambda: Cache("cache", CacheArgs(namespace="shop", identity=IDENTITY, spec=cache_spec, client_pods=CLIENTS, protect=protect))
+        lambda: Cache(
+            "cache",
+            CacheArgs(namespace="shop", identity=IDENTITY, spec=cache_spec, clients=CLIENTS, protect=protect, role=role),
+        )
     )
 
 
@@ -39,12 +43,66 @@ def test_defaults_are_a_cache():
     assert default.maxmemory_policy == "allkeys-lru"
     assert not default.persistence.enabled
     assert "FLUSHALL" in default.disabled_commands and "CONFIG" in default.disabled_commands
-    assert default.urls == {"REDIS_URL": 0, "CACHE_REDIS_URL": 1, "CELERY_BROKER_URL": 2, "RATELIMIT_STORAGE_URL": 3}
+    assert default.urls == {"REDIS_URL": 0, "CACHE_REDIS_URL": 1, "RATELIMIT_STORAGE_URL": 3}
+
+
+def test_the_broker_defaults_keep_every_task():
+    broker = BrokerSpec.model_validate({"enabled": True})
+    assert broker.maxmemory_policy == "noeviction"
+    assert broker.persistence.enabled and broker.persistence.append_only
+    assert broker.urls == {"CELERY_BROKER_URL": 0}
+    # Giving only a volume size keeps the persistence defaults of a broker.
+    sized = BrokerSpec.model_validate({"enabled": True, "persistence": {"storage": {"size": "20Gi"}}})
+    assert sized.persistence.append_only and sized.persistence.storage.size == "20Gi"
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({}, "evicts keys under memory pressure (`maxmemoryPolicy` allkeys-lru)"),
+        ({"maxmemoryPolicy": "noeviction"}, "loses what was written since the last snapshot"),
+        ({"maxmemoryPolicy": "noeviction", "persistence": {"enabled": True}}, "`persistence.appendOnly` is off"),
+    ],
+)
+def test_a_task_queue_on_a_redis_that_drops_writes_is_refused(fields, why):
+    [error] = errors(urls={"REDIS_URL": 0, "CELERY_BROKER_URL": 2}, **fields)
+    assert "task queue (CELERY_BROKER_URL)" in error and why in error
+    assert "broker key" in error
+
+
+def test_a_task_queue_on_a_safe_redis_is_accepted():
+    safe = spec(urls={"CELERY_BROKER_URL": 0}, maxmemoryPolicy="noeviction", persistence={"enabled": True, "appendOnly": True})
+    assert safe.urls == {"CELERY_BROKER_URL": 0}
 
 
 def test_maxmemory_defaults_to_three_quarters_of_the_limit():
     assert config.maxmemory(spec()) == "384mb"
-    assert config.maxmemory(spec(maxmemory="2GB")) == "2gb"
+    assert config.maxmemory(spec(maxmemory="256MB")) == "256mb"
+
+
+def test_maxmemory_leaves_room_for_the_fork_when_snapshots_are_on():
+    # 512Mi limit: half of it when a snapshot or AOF rewrite may fork.
+    assert config.maxmemory(spec(persistence={"enabled": True})) == "256mb"
+    assert config.maxmemory(BrokerSpec.model_validate({"enabled": True})) == "256mb"
+
+
+@pytest.mark.parametrize(
+    ("fields", "share"),
+    [
+        ({"maxmemory": "480mb"}, "90%"),
+        ({"maxmemory": "2gb", "resources": {"limits": {"cpu": "1", "memory": "3Gi"}}, "persistence": {"enabled": True}}, "60%"),
+    ],
+)
+def test_maxmemory_too_close_to_the_limit_is_refused(fields, share):
+    [error] = errors(**fields)
+    assert f"`maxmemory` ({fields['maxmemory']}) must be at most {share} of `resources.limits.memory`" in error
+
+
+def test_maxmemory_counts_redis_units():
+    from components.cache.spec import redis_memory_bytes
+
+    assert redis_memory_bytes("1k") == 1000 and redis_memory_bytes("1kb") == 1024
+    assert redis_memory_bytes("2gb") == 2 * 2**30 and redis_memory_bytes("100") == 100
 
 
 def test_conf_without_persistence_saves_nothing():
@@ -117,15 +175,41 @@ def test_persistence_gets_a_retained_volume():
 def test_app_secret_has_a_url_per_purpose():
     [secret] = cache().find("Secret", "shop-redis")
     urls = secret.inputs["stringData"]
-    assert urls["CELERY_BROKER_URL"].startswith("redis://default:")
-    assert urls["CELERY_BROKER_URL"].endswith("@shop-redis.shop.svc.cluster.local:6379/2")
+    assert urls["RATELIMIT_STORAGE_URL"].startswith("redis://default:")
+    assert urls["RATELIMIT_STORAGE_URL"].endswith("@shop-redis.shop.svc.cluster.local:6379/3")
     assert secret.secret_paths == ["stringData"]
 
 
-def test_only_the_app_reaches_redis():
-    [rule] = cache().one("NetworkPolicy", "shop-redis")["spec"]["ingress"]
-    assert rule["from"] == [{"podSelector": {"matchLabels": CLIENTS}}]
+def test_the_statefulset_is_governed_by_a_headless_service():
+    recording = cache()
+    governing = recording.one("StatefulSet", "shop-redis")["spec"]["serviceName"]
+    assert governing == "shop-redis-headless"
+    assert recording.one("Service", governing)["spec"]["clusterIP"] == "None"
+    # Clients keep the stable ClusterIP address their URLs name.
+    assert "clusterIP" not in recording.one("Service", "shop-redis")["spec"]
+
+
+def test_only_the_named_clients_reach_redis():
+    policy = cache().one("NetworkPolicy", "shop-redis")["spec"]
+    [rule] = policy["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": APP_PODS, "matchExpressions": [
+            {"key": "app.kubernetes.io/component", "operator": "In", "values": CLIENTS}]}}
+    ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 6379}]
+    # Redis itself opens no connection; the closed direction is said by policyTypes alone.
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and "egress" not in policy
+
+
+def test_the_broker_is_a_redis_of_its_own():
+    recording = cache(role="broker", spec_type=BrokerSpec)
+    stateful_set = recording.one("StatefulSet", "shop-broker")
+    assert stateful_set["metadata"]["labels"]["app.kubernetes.io/component"] == "broker"
+    assert stateful_set["spec"]["volumeClaimTemplates"]  # AOF and snapshots on a retained volume
+    conf = recording.one("ConfigMap", "shop-broker-config")["data"]["redis.conf"]
+    assert "maxmemory-policy noeviction" in conf and "appendonly yes" in conf
+    urls = recording.one("Secret", "shop-broker")["stringData"]
+    assert list(urls) == ["CELERY_BROKER_URL"] and urls["CELERY_BROKER_URL"].endswith("@shop-broker.shop.svc.cluster.local:6379/0")
 
 
 def test_protected_in_production():
@@ -138,4 +222,4 @@ def test_external_mode_rewrites_the_database_number():
     recording = cache(mode="external", url="rediss://:tok@cache.abc.use1.cache.amazonaws.com:6380/0")
     assert recording.find("StatefulSet") == []
     urls = recording.one("Secret", "shop-redis")["stringData"]
-    assert urls["CELERY_BROKER_URL"] == "rediss://:tok@cache.abc.use1.cache.amazonaws.com:6380/2"
+    assert urls["RATELIMIT_STORAGE_URL"] == "rediss://:tok@cache.abc.use1.cache.amazonaws.com:6380/3"

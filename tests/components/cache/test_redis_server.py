@@ -7,11 +7,15 @@ server on loopback and in a temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from components.cache import Cache, CacheArgs, CacheSpec
+from components.cache import BrokerSpec, Cache, CacheArgs, CacheSpec
+from components.cache.component import OBJECT_SUFFIX
 from components.naming import AppIdentity
 from tests.conftest import run_components
 from tests.servers import free_port, needs_redis, running
@@ -24,28 +28,40 @@ SPEC = CacheSpec.model_validate(
 )
 
 
-@pytest.fixture(scope="module")
-def rendered():
+def render(spec: CacheSpec, role: str = "cache") -> dict:
+    """The files a Redis pod of this role is given: redis.conf, the server and app Secrets."""
     identity = AppIdentity(name="blockscore", instance="blockscore-test")
     recording = run_components(
-        lambda: Cache("cache", CacheArgs(namespace="ns", identity=identity, spec=SPEC, client_pods={"a": "b"}))
+        lambda: Cache(role, CacheArgs(namespace="ns", identity=identity, spec=spec, clients=["web"], role=role))
     )
+    name = f"blockscore-{OBJECT_SUFFIX[role]}"
     return {
-        "conf": recording.one("ConfigMap", "blockscore-redis-config")["data"]["redis.conf"],
-        "server": recording.one("Secret", "blockscore-redis-server")["stringData"],
-        "app": recording.one("Secret", "blockscore-redis")["stringData"],
+        "conf": recording.one("ConfigMap", f"{name}-config")["data"]["redis.conf"],
+        "server": recording.one("Secret", f"{name}-server")["stringData"],
+        "app": recording.one("Secret", name)["stringData"],
     }
 
 
-@pytest.fixture(scope="module")
-def server(rendered, tmp_path_factory):
-    base = tmp_path_factory.mktemp("redis")
+@contextlib.contextmanager
+def redis_server(rendered: dict, base: Path) -> Iterator[int]:
+    """A redis-server on loopback with exactly the rendered redis.conf and ACL file."""
     (base / "redis.conf").write_text(rendered["conf"])
     (base / "users.acl").write_text(rendered["server"]["users.acl"])
     port = free_port()
     command = ["redis-server", str(base / "redis.conf"), "--bind", "127.0.0.1", "--port", str(port),
                "--aclfile", str(base / "users.acl")]
     with running(command, lambda: "NOAUTH" in cli(port, "PING").stdout, "redis-server", cwd=base):
+        yield port
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return render(SPEC)
+
+
+@pytest.fixture(scope="module")
+def server(rendered, tmp_path_factory):
+    with redis_server(rendered, tmp_path_factory.mktemp("redis")) as port:
         yield port
 
 
@@ -120,3 +136,39 @@ def test_the_exporter_reads_statistics_but_not_data(rendered, server):
     assert "redis_version" in exporter(rendered, server, "INFO", "server").stdout
     assert "NOPERM" in exporter(rendered, server, "GET", "k").stdout
     assert "NOPERM" in exporter(rendered, server, "SET", "k", "v").stdout
+
+
+# -- the broker: a full queue refuses writes instead of dropping tasks, and keeps an AOF --------
+
+BROKER = BrokerSpec.model_validate({"enabled": True, "maxmemory": "2mb"})
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    rendered, base = render(BROKER, role="broker"), tmp_path_factory.mktemp("broker")
+    with redis_server(rendered, base) as port:
+        yield rendered, port, base
+
+
+def test_a_full_broker_refuses_new_tasks_and_keeps_the_queued_ones(broker):
+    rendered, port, base = broker
+    url = app_url(rendered, port, "CELERY_BROKER_URL")
+    payload = "x" * 4096
+    refused = None
+    for i in range(2000):  # 8 MB at most, four times maxmemory
+        result = cli(port, "RPUSH", "celery", payload, url=url)
+        if "OOM" in result.stdout + result.stderr:
+            refused = i
+            break
+    assert refused is not None, "the broker never refused a write"
+    # Every task queued before it was full is still there: nothing was evicted.
+    assert int(cli(port, "LLEN", "celery", url=url).stdout) == refused
+
+
+def test_the_broker_logs_every_write(broker):
+    rendered, port, base = broker
+    url = app_url(rendered, port, "CELERY_BROKER_URL")
+    cli(port, "DEL", "celery", url=url)  # room again, whatever ran before
+    assert cli(port, "SET", "task-meta", "1", url=url).stdout.strip() == "OK"
+    aof = list(base.glob("appendonlydir/*.incr.aof")) + list(base.glob("appendonly.aof"))
+    assert aof and any(b"task-meta" in f.read_bytes() for f in aof)

@@ -38,7 +38,7 @@ SPEC = DatabaseSpec.model_validate(
 def rendered():
     identity = AppIdentity(name="blockscore", instance="blockscore-test")
     recording = run_components(
-        lambda: Database("db", DatabaseArgs(namespace="ns", identity=identity, spec=SPEC, client_pods={"a": "b"}))
+        lambda: Database("db", DatabaseArgs(namespace="ns", identity=identity, spec=SPEC, clients=["web"]))
     )
     return {
         "config": recording.one("ConfigMap", "blockscore-db-config")["data"],

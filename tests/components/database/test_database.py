@@ -9,14 +9,22 @@ from components.naming import AppIdentity
 from tests.conftest import run_components
 
 IDENTITY = AppIdentity(name="shop", instance="shop-test")
-CLIENTS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+APP_PODS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
+CLIENTS = ["web", "worker-celery"]
+DIRECT = ["migration"]
+
+
+def components(*names: str) -> dict:
+    """The pod selector of a peer that admits exactly these components of the app."""
+    return {"matchLabels": APP_PODS,
+            "matchExpressions": [{"key": "app.kubernetes.io/component", "operator": "In", "values": sorted(names)}]}
 
 
 def database(protect: bool = False, metrics_namespace: str | None = None, **fields):
     spec = DatabaseSpec.model_validate({"enabled": True, **fields})
     return run_components(
-        lambda: Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, client_pods=CLIENTS,
-                                            protect=protect, metrics_namespace=metrics_namespace))
+        lambda: Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, clients=CLIENTS,
+                                            direct_clients=DIRECT, protect=protect, metrics_namespace=metrics_namespace))
     )
 
 
@@ -112,11 +120,13 @@ def test_protected_state_in_production():
     assert not any(r.protect for r in recording.find("ConfigMap"))
 
 
-def test_only_the_app_reaches_the_server(default):
+def test_only_the_named_clients_reach_the_server(default):
     policy = default.one("NetworkPolicy", "shop-db")["spec"]
-    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    # The server opens no connection: egress is closed by policyTypes, with no empty list
+    # that the API server would drop (and every apply would then put back).
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and "egress" not in policy
     [rule] = policy["ingress"]
-    assert rule["from"] == [{"podSelector": {"matchLabels": CLIENTS}}]
+    assert rule["from"] == [{"podSelector": components(*CLIENTS, *DIRECT)}]
     assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
 
 
@@ -183,8 +193,10 @@ def test_apps_get_the_pooler_and_migrations_the_direct_url(pooled):
 
 def test_the_server_admits_the_pooler_and_the_pooler_admits_the_app(pooled):
     [rule] = pooled.one("NetworkPolicy", "shop-db")["spec"]["ingress"]
-    assert {"podSelector": {"matchLabels": {**IDENTITY.selector("pooler")}}} in rule["from"]
+    # Behind the pooler, the app's long-running pods reach the server only through it.
+    assert rule["from"] == [{"podSelector": components("pooler", *DIRECT)}]
     pooler_policy = pooled.one("NetworkPolicy", "shop-db-pooler")["spec"]
+    assert pooler_policy["ingress"][0]["from"] == [{"podSelector": components(*CLIENTS)}]
     assert pooler_policy["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 6432}]
     assert pooler_policy["egress"][0]["ports"] == [{"protocol": "TCP", "port": 5432}]
 
@@ -201,7 +213,7 @@ def test_migrations_bypass_the_pooler():
     def program():
         import pulumi
 
-        db = Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, client_pods=CLIENTS))
+        db = Database("db", DatabaseArgs(namespace="shop", identity=IDENTITY, spec=spec, clients=CLIENTS))
         pulumi.export("migration_env", [{"name": e.name, "key": e.value_from.secret_key_ref.key} for e in db.migration_env])
 
     outputs = run_components(program).outputs["migration_env"]

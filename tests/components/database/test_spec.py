@@ -24,7 +24,8 @@ def test_defaults():
     assert default.mode == "in-cluster" and default.version == 17
     assert default.server_image == POSTGRES_IMAGES[17] and "@sha256:" in default.server_image
     assert default.extensions == ["pg_stat_statements"]
-    assert default.settings_overrides() == {}
+    # Nothing is tuned by hand; the one setting config fixes follows `extensions`.
+    assert default.settings_overrides() == {"shared_preload_libraries": "pg_stat_statements"}
 
 
 def test_derived_tuning_follows_the_memory_limit():
@@ -33,7 +34,8 @@ def test_derived_tuning_follows_the_memory_limit():
     assert settings["effective_cache_size"] == "3072MB"
     assert settings["maintenance_work_mem"] == "256MB"
     assert settings["max_wal_size"] == "4096MB" and settings["min_wal_size"] == "1024MB"
-    assert settings["shared_preload_libraries"] == "pg_stat_statements"
+    # What to preload follows `extensions`, not the server's size.
+    assert "shared_preload_libraries" not in settings
 
 
 def test_wal_size_fits_a_small_volume():
@@ -48,7 +50,9 @@ def test_overrides_win_and_max_connections_feeds_work_mem():
 
 
 def test_can_configure_tuning_by_postgresql_names():
-    overrides = spec(tuning={"shared_buffers": "256MB", "max_connections": 200, "random_page_cost": 1.5}).settings_overrides()
+    overrides = spec(
+        extensions=[], tuning={"shared_buffers": "256MB", "max_connections": 200, "random_page_cost": 1.5}
+    ).settings_overrides()
     assert overrides == {"shared_buffers": "256MB", "max_connections": "200", "random_page_cost": "1.5"}
 
 
@@ -111,3 +115,83 @@ def test_a_version_without_a_pinned_image_needs_one():
 def test_names_must_be_identifiers():
     [error] = errors(name="my-db")
     assert error.startswith("name:")
+
+
+# -- PgBouncer's pools fit the server ------------------------------------------------------
+
+
+def pooled(max_connections: int | None = None, **pgbouncer) -> dict:
+    tuned = {} if max_connections is None else {"tuning": {"max_connections": max_connections}}
+    return {**tuned, "pgbouncer": {"enabled": True, **pgbouncer}}
+
+
+def test_pool_larger_than_the_server_is_refused():
+    [error] = errors(**pooled(200, defaultPoolSize=250, replicas=1))
+    assert error == (
+        ": `pgbouncer.replicas` (1) x `pgbouncer.defaultPoolSize` (250) = 250 server connections, "
+        "plus 6 outside the pools (superuser_reserved_connections 3, exporter 1, migration 1, maintenance 1), "
+        "must be <= `tuning.max_connections` (200): lower "
+        "`pgbouncer.defaultPoolSize` to 194 or raise `tuning.max_connections` to 256"
+    )
+
+
+def test_pools_of_every_replica_count():
+    # Each pooler pod opens its own pool: 3 x 150 against 200.
+    [error] = errors(**pooled(200, defaultPoolSize=150, replicas=3))
+    assert "(3) x `pgbouncer.defaultPoolSize` (150) = 450 server connections" in error
+    assert "lower `pgbouncer.defaultPoolSize` to 64 or raise `tuning.max_connections` to 456" in error
+
+
+def test_pools_are_checked_against_the_default_max_connections():
+    [error] = errors(**pooled(defaultPoolSize=50, replicas=2))
+    assert "must be <= `tuning.max_connections` (100, the default)" in error
+
+
+def test_headroom_is_documented_and_small():
+    from components.database.spec import DIRECT_CONNECTIONS
+
+    assert DIRECT_CONNECTIONS["superuser_reserved_connections"] == 3
+    assert sum(DIRECT_CONNECTIONS.values()) == 6
+
+
+def test_pools_that_fit_are_accepted():
+    assert spec(**pooled(200, defaultPoolSize=97, replicas=2)).pgbouncer.server_connections == 194
+    assert spec(**pooled(defaultPoolSize=20, replicas=2)).pgbouncer.enabled
+
+
+def test_pools_are_not_checked_when_pgbouncer_is_off():
+    assert spec(tuning={"max_connections": 20}, pgbouncer={"defaultPoolSize": 100}).pgbouncer.enabled is False
+
+
+def test_rendered_pool_settings_are_the_ones_counted():
+    # Whatever else PgBouncer could open per pod (a reserve pool, a second user's pool)
+    # is fixed in the ini, so the count above is what a pod can really open.
+    from components.database import pgbouncer
+
+    pooler = spec(**pooled(defaultPoolSize=30)).pgbouncer
+    ini = pgbouncer.pgbouncer_ini(pooler, database="app", server_host="db", server_port=5432)
+    assert "default_pool_size = 30" in ini
+    assert "reserve_pool_size = 0" in ini
+    assert "max_db_connections = 30" in ini
+    assert pooler.server_connections == pooler.replicas * 30
+
+
+# -- shared_preload_libraries follows extensions ----------------------------------------------
+
+
+def settings_of(database: DatabaseSpec) -> dict[str, str]:
+    return tuning.settings_for(2**30, 10 * 2**30, database.settings_overrides())
+
+
+def test_pg_stat_statements_is_preloaded_when_it_is_an_extension():
+    assert settings_of(spec())["shared_preload_libraries"] == "pg_stat_statements"
+
+
+def test_nothing_is_preloaded_without_pg_stat_statements():
+    assert "shared_preload_libraries" not in settings_of(spec(extensions=["uuid-ossp"]))
+    assert "shared_preload_libraries" not in settings_of(spec(extensions=[]))
+
+
+def test_explicit_preload_is_kept_as_given():
+    settings = settings_of(spec(extensions=["uuid-ossp"], tuning={"shared_preload_libraries": "auto_explain"}))
+    assert settings["shared_preload_libraries"] == "auto_explain"
