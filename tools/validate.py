@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = ", ".join(v.rsplit(".", 1)[0] for v in KUBERNETES_VERSIONS)
     print(f"stack {stack}")
     print(
-        f"{'ok  ' if not found else 'FAIL'} {'schemas':<16} checked {len(manifests):3d}, "
+        f"{'ok  ' if not found else 'FAIL'} {'schemas':<17} checked {len(manifests):3d}, "
         f"failed {len(found)}, skipped 0  (strict, Kubernetes {versions})"
     )
     for line in found:
