@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test bench docs clean
+.PHONY: venv checkov actionlint crd-schemas render validate test bench docs clean engine cluster cluster-down up down preview
 
 venv: $(STAMP)
 
@@ -63,6 +63,31 @@ bench: $(STAMP)
 ## make docs: regenerate docs/config.md from the specs
 docs: $(STAMP)
 	$(PY) -m tools.config_docs
+
+## make engine: the Pulumi CLI, Python language host and providers, built from Go modules
+## into ~/.cache/shipyard (skipped when a pulumi with the plugins is on PATH)
+engine:
+	bash tools/engine/build.sh
+
+## make cluster / cluster-down: a local Kubernetes control plane on 127.0.0.1 (kubeconfig in build/cluster)
+cluster:
+	bash tools/cluster/build.sh
+	bash tools/cluster/up.sh >/dev/null
+
+cluster-down:
+	bash tools/cluster/down.sh
+
+## make up STACK=dev: the real `pulumi up`, into the built-in cluster unless KUBECONFIG names another
+up: $(STAMP) $(CHECKOV_STAMP)
+	bash tools/deploy.sh up $(STACK)
+
+## make down STACK=dev: the real `pulumi destroy` (refused in production while data is protected)
+down: $(STAMP)
+	bash tools/deploy.sh down $(STACK)
+
+## make preview STACK=prod: the real `pulumi preview` with the policy pack, as pull requests run it
+preview: $(STAMP) $(CHECKOV_STAMP)
+	bash tools/deploy.sh preview $(STACK)
 
 clean:
 	rm -rf build .pytest_cache

@@ -62,3 +62,51 @@ def test_protect_comes_from_the_policy_sdk_options():
         for name in ("blockscore-broker", "blockscore-broker-server", "blockscore-db", "blockscore-db-server",
                      "blockscore-redis", "blockscore-redis-server", "blockscore-secrets")
     )
+
+
+# -- previews: unknown values, secret data, and a rule that fails ---------------------------------
+
+def as_preview(props: dict) -> dict:
+    """What the SDK hands a policy during a preview: unknown values checked by its proxy."""
+    from pulumi_policy import proxy
+
+    return proxy.unknown_checking_proxy(props)
+
+
+def test_unknown_values_become_placeholders_and_every_rule_still_runs():
+    from pulumi_policy import proxy
+
+    import pack
+
+    unknown = {"metadata": {"name": proxy.UNKNOWN_STRING_VALUE}, "spec": {"replicas": proxy.UNKNOWN_NUMBER_VALUE}}
+    assert pack.known(as_preview(unknown)) == {"metadata": {"name": pack.UNKNOWN}, "spec": {"replicas": 0}}
+
+
+def test_no_rule_sees_a_secret_value():
+    from types import SimpleNamespace
+
+    import pack
+    from safety import Report
+
+    seen: list[str] = []
+    spy = SimpleNamespace(
+        RULE="spy", TITLE="records what rules see",
+        check=lambda resources, environment: seen.append(repr([r.props for r in resources])) or Report("spy", "spy"),
+    )
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"API_KEY": "sentinel-4c1d"}}
+    resource = policy_resource("kubernetes:core/v1:Secret", "s", as_preview(secret), "urn:s")
+    pack.policy_for(spy).validate(StackValidationArgs([resource]), lambda message, urn=None: None)
+    assert "API_KEY" in seen[0] and "sentinel-4c1d" not in seen[0]
+
+
+def test_a_rule_that_cannot_run_is_a_violation(monkeypatch):
+    import pack
+    from safety import reliability
+
+    def broken(resources, environment):
+        raise KeyError("spec")
+
+    monkeypatch.setattr(reliability, "check", broken)
+    reported = []
+    pack.policy_for(reliability).validate(StackValidationArgs(stack_resources("dev")), lambda m, urn=None: reported.append(m))
+    assert reported == ["policy reliability could not run: KeyError: 'spec'"]

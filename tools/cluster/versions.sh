@@ -1,0 +1,22 @@
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
+# Sourced by build.sh, up.sh and down.sh: the control plane's pinned versions, where its
+# binaries live (a cache outside the repo) and where a running cluster keeps its state
+# (build/cluster/ in the repo, which is gitignored).
+
+K8S_VERSION=v1.37.2
+# k8s.io/kubernetes' staging modules (k8s.io/api, client-go, ...) are published as v0.<minor>.<patch>.
+K8S_STAGING_VERSION=v0.${K8S_VERSION#v1.}
+ETCD_VERSION=v3.7.3
+KWOK_VERSION=v0.8.0
+# Bump when the build steps change in a way that makes older binaries wrong.
+CLUSTER_RECIPE_REVISION=1
+
+CLUSTER_KEY="k8s-${K8S_VERSION#v}_etcd-${ETCD_VERSION#v}_kwok-${KWOK_VERSION#v}_r${CLUSTER_RECIPE_REVISION}"
+SHIPYARD_CACHE=${SHIPYARD_CACHE:-$HOME/.cache/shipyard}
+CLUSTER_DIR=$SHIPYARD_CACHE/cluster/$CLUSTER_KEY
+CLUSTER_BIN=$CLUSTER_DIR/bin
+# kwok's stage definitions (how fake nodes and pods move through their lifecycle), taken
+# from its module at build time so up.sh never needs Go or the network.
+KWOK_STAGES=$CLUSTER_DIR/share/kwok-stages.yaml
+K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+CLUSTER_BINARIES=("${K8S_BINARIES[@]}" etcd kwok)
