@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test bench docs clean engine cluster cluster-down up down preview
+.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down up down preview e2e
 
 venv: $(STAMP)
 
@@ -50,9 +50,14 @@ render: $(STAMP)
 validate: $(STAMP) $(CHECKOV_STAMP) $(CRD_STAMP)
 	$(PY) -m tools.validate $(STACK)
 
-## make test: the whole test suite. First installs the real servers the data-tier tests run
-## (as root, with apt-get) or stops with the command to run; SHIPYARD_SKIP_REAL_SERVERS=1 opts out.
-test: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP)
+## make test: every tier: the unit, gate and real-server tests (make unit), then the real
+## engine against the built-in cluster (make e2e).
+test: unit e2e
+
+## make unit: every tier but the end-to-end one. First installs the real servers the data-tier
+## tests run (as root, with apt-get) or stops with the command to run;
+## SHIPYARD_SKIP_REAL_SERVERS=1 opts out.
+unit: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP)
 	bash tools/ensure-servers.sh
 	$(PY) -m pytest
 
@@ -76,6 +81,11 @@ cluster:
 
 cluster-down:
 	bash tools/cluster/down.sh
+
+## make e2e: the end-to-end tier, `pulumi up` of dev and prod into the built-in cluster (tests/e2e);
+## builds the engine and the cluster on first use (about 40 minutes on 2 cores, then cached)
+e2e: $(STAMP) $(CHECKOV_STAMP) engine cluster
+	$(PY) -m pytest -m e2e tests/e2e
 
 ## make up STACK=dev: the real `pulumi up`, into the built-in cluster unless KUBECONFIG names another
 up: $(STAMP) $(CHECKOV_STAMP)

@@ -46,7 +46,7 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 
 def test_pull_requests_run_the_tests_then_preview_every_stack_with_the_policy_pack():
     jobs = workflow("pull-request.yml")["jobs"]
-    assert any(step.get("run") == "make test" for step in steps(jobs["test"]))
+    assert any(step.get("run") == "make unit" for step in steps(jobs["test"]))
     preview = jobs["preview"]
     assert preview["needs"] == "test"
     assert sorted(preview["strategy"]["matrix"]["stack"]) == stack_names()

@@ -234,7 +234,21 @@ launch kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
 # node): it keeps them Ready through leases and moves their pods through the stages built
 # into $KWOK_STAGES. --node-ip and --cidr are made-up addresses it writes into node and pod
 # status; nothing is sent to them. Its own server listens on loopback.
-launch kwok "$CLUSTER_BIN/kwok" --kubeconfig "$STATE/kwok.kubeconfig" --config "$KWOK_STAGES" \
+# The project's own stages (tools/cluster/stages/) come after kwok's; kwok's pod-ready stage
+# leaves alone the pods that one of them takes over (a first command `false`).
+awk '
+  /^  name: pod-ready$/ { ready = 1 }
+  { print }
+  ready && /^    matchExpressions:$/ {
+    print "    - key: '"'"'.spec.containers.[0].command.[0]'"'"'"
+    print "      operator: '"'"'NotIn'"'"'"
+    print "      values:"
+    print "      - '"'"'false'"'"'"
+    ready = 0
+  }
+' "$KWOK_STAGES" > "$STATE/kwok-stages.yaml"
+for stage in "$HERE"/stages/*.yaml; do printf -- '---\n' >> "$STATE/kwok-stages.yaml"; cat "$stage" >> "$STATE/kwok-stages.yaml"; done
+launch kwok "$CLUSTER_BIN/kwok" --kubeconfig "$STATE/kwok.kubeconfig" --config "$STATE/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds 40 \
   --node-ip 10.240.0.1 --node-name kwok-controller --node-port "$KWOK_PORT" \

@@ -1,0 +1,152 @@
+"""`pulumi up` of dev and prod into the built-in cluster, and what must hold afterwards.
+
+The simulated nodes run no containers: pods are scheduled, admitted by Pod Security,
+bound to their volumes, go Running and Ready, and Job pods complete. What that cannot
+show (probes, images, NetworkPolicy enforcement, DNS) is listed in the README.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.e2e.conftest import kubectl, objects, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def dev(stacks):
+    stack = stacks("e2e-dev", "dev")
+    stack.up()
+    return stack
+
+
+@pytest.fixture(scope="module")
+def prod(stacks):
+    stack = stacks("e2e-prod", "prod")
+    stack.up()
+    return stack
+
+
+def assert_all_ready(environment, namespace: str) -> None:
+    def deployments_ready() -> bool:
+        # An autoscaled Deployment is ready at one replica when `up` returns; the
+        # autoscaler then raises it to its minimum.
+        return all(
+            d["status"].get("readyReplicas") == d["spec"]["replicas"] == d["status"].get("updatedReplicas")
+            for d in objects(environment, "deployments", namespace)
+        )
+
+    wait_until(deployments_ready, f"every Deployment in {namespace} ready")
+    for stateful_set in objects(environment, "statefulsets", namespace):
+        assert stateful_set["status"].get("readyReplicas") == stateful_set["spec"]["replicas"], stateful_set["metadata"]["name"]
+    for job in objects(environment, "jobs", namespace):
+        assert job["status"].get("succeeded") == 1, job["metadata"]["name"]
+    for claim in objects(environment, "persistentvolumeclaims", namespace):
+        assert claim["status"]["phase"] == "Bound", claim["metadata"]["name"]
+    # Pod Security "restricted" is enforced on the namespace and refused no pod.
+    namespace_labels = kubectl(environment, "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}").stdout
+    assert '"pod-security.kubernetes.io/enforce":"restricted"' in namespace_labels
+    events = kubectl(environment, "-n", namespace, "get", "events", "--field-selector", "reason=FailedCreate", "-o", "name").stdout
+    assert events.strip() == ""
+
+
+def test_dev_is_deployed_and_every_workload_ready(dev):
+    namespace = dev.output("namespace")
+    assert_all_ready(dev.environment, namespace)
+    kinds = {d["metadata"]["name"] for d in objects(dev.environment, "deployments", namespace)}
+    assert kinds == {"blockscore"}
+
+
+def test_a_second_up_with_refresh_changes_nothing(dev):
+    # What the API server stores equals what the program sends: no drift to refresh away.
+    dev.pulumi("preview", "--refresh", "--expect-no-changes")
+    result = dev.up("--refresh")
+    assert "unchanged" in result.stdout and "updated" not in result.stdout.split("Resources:")[-1]
+
+
+def test_a_deleted_pod_comes_back(dev):
+    namespace = dev.output("namespace")
+    [pod] = [p["metadata"]["name"] for p in objects(dev.environment, "pods", namespace) if p["metadata"]["labels"].get("app.kubernetes.io/component") == "web"]
+    dev.kubectl("-n", namespace, "delete", "pod", pod, "--wait=false")
+
+    def replaced() -> bool:
+        pods = [p for p in objects(dev.environment, "pods", namespace)
+                if p["metadata"]["labels"].get("app.kubernetes.io/component") == "web" and p["metadata"]["name"] != pod]
+        return any(c["type"] == "Ready" and c["status"] == "True" for p in pods for c in p["status"].get("conditions", []))
+
+    wait_until(replaced, "a new ready web pod")
+
+
+def test_an_image_change_rolls_the_web_deployment_without_losing_a_replica(dev):
+    namespace = dev.output("namespace")
+    # Available replicas, sampled through the rollout. (unavailableReplicas also counts the
+    # surge pod that is still starting, so it is not what users lose.)
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            [web] = [d for d in objects(dev.environment, "deployments", namespace) if d["metadata"]["name"] == "blockscore"]
+            seen.append(web["status"].get("availableReplicas", 0))
+            stop.wait(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        dev.set("app.image", "ghcr.io/blockscore/backend:1.8.3")
+        dev.up()
+    finally:
+        stop.set()
+        watcher.join()
+    [web] = [d for d in objects(dev.environment, "deployments", namespace) if d["metadata"]["name"] == "blockscore"]
+    assert web["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/blockscore/backend:1.8.3"
+    assert len(seen) > 5
+    assert min(seen) >= web["spec"]["replicas"] == 1
+
+
+def test_prod_is_deployed_with_its_data_volumes_bound(prod):
+    namespace = prod.output("namespace")
+    assert_all_ready(prod.environment, namespace)
+    claims = {c["metadata"]["name"] for c in objects(prod.environment, "persistentvolumeclaims", namespace)}
+    assert claims == {"data-blockscore-db-0", "data-blockscore-redis-0", "data-blockscore-broker-0", "blockscore-uploads"}
+    deployments = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in objects(prod.environment, "deployments", namespace)}
+    assert deployments["blockscore"] >= 3 and deployments["blockscore-celery"] == 2 and deployments["blockscore-beat"] == 1
+
+
+def test_a_failing_migration_stops_the_rollout_and_the_old_pods_keep_serving(prod):
+    namespace = prod.output("namespace")
+    before = {d["metadata"]["name"]: d for d in objects(prod.environment, "deployments", namespace)}
+    old_image = before["blockscore"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    # `false` exits 1, on a real node and on the simulated one (tools/cluster/stages/).
+    prod.set("app.migration.command[0]", "false")
+    prod.set("app.image", "ghcr.io/blockscore/backend:1.8.3@sha256:" + "b" * 64)
+    result = prod.up(check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "blockscore-migrate" in output and "failed" in output.lower(), output[-6000:]
+    after = {d["metadata"]["name"]: d for d in objects(prod.environment, "deployments", namespace)}
+    for name in ("blockscore", "blockscore-celery", "blockscore-beat"):
+        assert after[name]["spec"]["template"]["spec"]["containers"][0]["image"] == old_image, name
+        assert after[name]["status"].get("readyReplicas") == before[name]["status"].get("readyReplicas"), name
+
+
+def test_destroying_prod_is_refused_while_its_data_is_protected(prod):
+    namespace = prod.output("namespace")
+    result = prod.pulumi("destroy", "--yes", check=False)
+    assert result.returncode != 0
+    assert "cannot be deleted" in result.stdout + result.stderr
+    assert {s["metadata"]["name"] for s in objects(prod.environment, "statefulsets", namespace)} == {
+        "blockscore-db", "blockscore-redis", "blockscore-broker"
+    }
+
+
+def test_destroying_dev_leaves_nothing_behind(dev):
+    namespace = dev.output("namespace")
+    dev.pulumi("destroy", "--yes")
+    assert json.loads(dev.pulumi("stack", "export").stdout)["deployment"].get("resources") in (None, [])
+    wait_until(lambda: kubectl(dev.environment, "get", "namespace", namespace, check=False).returncode != 0,
+               f"namespace {namespace} gone", seconds=180)
