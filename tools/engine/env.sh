@@ -3,11 +3,9 @@
 #
 # Puts its bin dir first on PATH: the CLI finds pulumi-language-python (and its
 # pulumi-language-python-exec shim) beside itself, and the providers as "ambient" plugins,
-# i.e. any pulumi-resource-<name> on PATH is used for package <name> whatever version the
-# SDK asks for (the engine warns that kubernetes 4.25.0 / random 4.21.1 are older than the
-# SDK's 4.34.2 / 4.21.4). That needs no `pulumi plugin install`, no plugin cache and no
-# PULUMI_HOME of its own; installing them into the cache with `--file` would not even work,
-# since the engine takes a cached plugin only at the SDK's version or newer.
+# i.e. any pulumi-resource-<name> on PATH is used for package <name> (the engine would warn
+# if the SDKs in requirements.txt asked for newer ones; they are pinned to these versions).
+# That needs no `pulumi plugin install`, no plugin cache and no PULUMI_HOME of its own.
 # `pulumi plugin ls` lists only the plugin cache, so it shows none of them; inside a project
 # `pulumi plugin ls --project` lists them, and preview/up print
 # "using pulumi-resource-<name> from $PATH at ..." with the version they found.
