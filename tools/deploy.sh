@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # make up / down / preview: the real Pulumi engine on one stack.
 #   tools/deploy.sh up|down|preview STACK [extra pulumi arguments]
 #
@@ -23,12 +24,13 @@ action=$1 stack=$2
 shift 2
 case $action in up | down | preview) ;; *) usage ;; esac
 if [[ ! -f Pulumi.$stack.yaml ]]; then
-  echo "no stack file Pulumi.$stack.yaml (stacks: $(ls Pulumi.*.yaml | sed -e 's/^Pulumi\.//' -e 's/\.yaml$//' | paste -sd' '))" >&2
+  stacks=(Pulumi.*.yaml)
+  stacks=("${stacks[@]#Pulumi.}")
+  echo "no stack file Pulumi.$stack.yaml (stacks: ${stacks[*]%.yaml})" >&2
   exit 2
 fi
 
 bash tools/engine/build.sh
-# shellcheck source=engine/env.sh
 source tools/engine/env.sh
 
 if [[ -z ${PULUMI_BACKEND_URL:-} ]]; then

@@ -39,37 +39,13 @@ fi
 command -v go >/dev/null || die "Go is needed (the control plane is built from the Go module proxy)"
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 
-# GOTOOLCHAIN=local: the proxy must not be asked for another Go toolchain. -modcacherw keeps
-# the module cache deletable by hand; -buildvcs=false because work dirs are no git checkouts.
 # CGO off: static binaries that do not depend on this machine's libc.
-# GOMODCACHE and GOCACHE stay Go's defaults, so every Go build on the machine shares them.
-export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw -buildvcs=false" CGO_ENABLED=0
-# The machine has 2 cores and other people on it: every Go step runs at the lowest priority.
-gonice() { nice -n 19 go "$@"; }
+export CGO_ENABLED=0
 
 mkdir -p "$CLUSTER_BIN" "$WORK" "$(dirname "$KWOK_STAGES")"
 
-# Run one piece unless all its outputs are there; one line per piece with its elapsed seconds.
-# Go's chatter goes to a log per piece, shown when the piece fails.
-PIECE_LOG=
-piece() { # name function outputs...
-  local name=$1 fn=$2 start f missing=0; shift 2
-  for f in "$@"; do [[ -s $f ]] || missing=1; done
-  if [[ -z ${FORCE:-} && $missing == 0 ]]; then log "$name: present, skipped (0s)"; return; fi
-  start=$(date +%s)
-  PIECE_LOG=$WORK/$fn.log
-  "$fn" > "$PIECE_LOG" 2>&1
-  PIECE_LOG=
-  log "$name: built in $(( $(date +%s) - start ))s"
-}
-show_failed_piece() {
-  local rc=$?
-  if [[ $rc != 0 && -n $PIECE_LOG ]]; then
-    tail -n 40 "$PIECE_LOG" >&2
-    log "failed (exit $rc); full log: $PIECE_LOG"
-  fi
-}
-trap show_failed_piece EXIT
+# shellcheck source=../gobuild.sh
+source "$HERE/../gobuild.sh"
 
 # Build into a scratch dir, then move into bin/: an interrupted build never leaves a
 # half-written binary that the fast path would take for a finished one.

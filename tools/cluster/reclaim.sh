@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Make the local cluster's released volumes available again.
 #
 # Its volumes have no provisioner behind them and keep what they held (Retain), as real

@@ -87,35 +87,10 @@ command -v go >/dev/null || die "Go is needed (the engine is built from the Go m
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 [[ -f $SRC/SOURCES ]] || die "no engine sources at $SRC (expected shared/engine/src beside the repo; set SHIPYARD_ENGINE_SRC)"
 
-# GOTOOLCHAIN=local: the proxy must not be asked for another Go toolchain. -modcacherw keeps the
-# module cache deletable by hand; -buildvcs=false because work dirs are no git checkouts.
-# GOMODCACHE and GOCACHE stay Go's defaults, so every Go build on the machine shares them.
-export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw -buildvcs=false"
-# The machine has 2 cores and other people on it: every Go step runs at the lowest priority.
-gonice() { nice -n 19 go "$@"; }
-
 mkdir -p "$ENGINE_BIN" "$WORK"
 
-# Run one piece unless its binary is there; one line per piece with its elapsed seconds.
-# Go's chatter goes to a log per piece, shown when the piece fails.
-PIECE_LOG=
-piece() {
-  local name=$1 fn=$2 start
-  if [[ -z ${FORCE:-} && -x $ENGINE_BIN/$name ]]; then log "$name: present, skipped (0s)"; return; fi
-  start=$(date +%s)
-  PIECE_LOG=$WORK/$name.log
-  "$fn" > "$PIECE_LOG" 2>&1
-  PIECE_LOG=
-  log "$name: built in $(( $(date +%s) - start ))s"
-}
-show_failed_piece() {
-  local rc=$?
-  if [[ $rc != 0 && -n $PIECE_LOG ]]; then
-    tail -n 40 "$PIECE_LOG" >&2
-    log "failed (exit $rc); full log: $PIECE_LOG"
-  fi
-}
-trap show_failed_piece EXIT
+# shellcheck source=../gobuild.sh
+source "$HERE/../gobuild.sh"
 
 # `go build -o` into a temporary name, then rename: an interrupted build never leaves a
 # half-written binary that the fast path would take for a finished one.
@@ -203,11 +178,11 @@ build_random() {
 
 total=$(date +%s)
 log "building into $ENGINE_BIN (Go $(go env GOVERSION), modules $(go env GOMODCACHE), build cache $(go env GOCACHE))"
-piece pulumi build_cli
-piece pulumi-language-python build_language_python
+piece pulumi build_cli "$ENGINE_BIN/pulumi"
+piece pulumi-language-python build_language_python "$ENGINE_BIN/pulumi-language-python"
 # The exec shim comes with the language host; restore it alone if it went missing.
 [[ -x $ENGINE_BIN/pulumi-language-python-exec ]] || install -m 0755 "$SRC/pulumi-language-python/pulumi-language-python-exec" "$ENGINE_BIN/"
-piece pulumi-resource-kubernetes build_kubernetes
-piece pulumi-resource-random build_random
+piece pulumi-resource-kubernetes build_kubernetes "$ENGINE_BIN/pulumi-resource-kubernetes"
+piece pulumi-resource-random build_random "$ENGINE_BIN/pulumi-resource-random"
 complete || die "some binaries are missing from $ENGINE_BIN"
 log "engine ready in $(( $(date +%s) - total ))s: $("$ENGINE_BIN/pulumi" version); source tools/engine/env.sh to use it"
