@@ -90,12 +90,13 @@ def as_postgres(command: list[str]) -> list[str]:
 
 
 def wait_for(check, what: str, seconds: float = 30) -> None:
+    """Poll `check` until it is true; `what` names the awaited state in the timeout error."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.1)
-    raise TimeoutError(f"{what} did not come up within {seconds} s")
+    raise TimeoutError(f"{what}: not within {seconds} s")
 
 
 def give_to_postgres(path: Path) -> None:
@@ -127,7 +128,7 @@ def running(command: list[str], ready: Callable[[], bool], what: str, cwd: Path 
     """
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: process.poll() is not None or ready(), what)
+        wait_for(lambda: process.poll() is not None or ready(), f"{what} up")
         if process.poll() is not None:
             raise AssertionError(f"{what} exited while starting:\n{process.stdout.read()}")
         yield

@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -112,15 +111,6 @@ def kubectl(environment: dict[str, str], *args: str, check: bool = True) -> subp
 
 def objects(environment: dict[str, str], kind: str, namespace: str) -> list[dict[str, Any]]:
     return json.loads(kubectl(environment, "-n", namespace, "get", kind, "-o", "json").stdout)["items"]
-
-
-def wait_until(check, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {seconds} s")
 
 
 @pytest.fixture(scope="module")

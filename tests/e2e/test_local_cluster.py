@@ -12,7 +12,8 @@ import threading
 
 import pytest
 
-from tests.e2e.conftest import kubectl, objects, wait_until
+from tests.e2e.conftest import kubectl, objects
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +41,7 @@ def assert_all_ready(environment, namespace: str) -> None:
             for d in objects(environment, "deployments", namespace)
         )
 
-    wait_until(deployments_ready, f"every Deployment in {namespace} ready")
+    wait_for(deployments_ready, f"every Deployment in {namespace} ready", seconds=120)
     for stateful_set in objects(environment, "statefulsets", namespace):
         assert stateful_set["status"].get("readyReplicas") == stateful_set["spec"]["replicas"], stateful_set["metadata"]["name"]
     for job in objects(environment, "jobs", namespace):
@@ -78,7 +79,7 @@ def test_a_deleted_pod_comes_back(dev):
                 if p["metadata"]["labels"].get("app.kubernetes.io/component") == "web" and p["metadata"]["name"] != pod]
         return any(c["type"] == "Ready" and c["status"] == "True" for p in pods for c in p["status"].get("conditions", []))
 
-    wait_until(replaced, "a new ready web pod")
+    wait_for(replaced, "a new ready web pod", seconds=120)
 
 
 def test_an_image_change_rolls_the_web_deployment_without_losing_a_replica(dev):
@@ -148,5 +149,5 @@ def test_destroying_dev_leaves_nothing_behind(dev):
     namespace = dev.output("namespace")
     dev.pulumi("destroy", "--yes")
     assert json.loads(dev.pulumi("stack", "export").stdout)["deployment"].get("resources") in (None, [])
-    wait_until(lambda: kubectl(dev.environment, "get", "namespace", namespace, check=False).returncode != 0,
-               f"namespace {namespace} gone", seconds=180)
+    wait_for(lambda: kubectl(dev.environment, "get", "namespace", namespace, check=False).returncode != 0,
+             f"namespace {namespace} gone", seconds=180)
