@@ -35,6 +35,7 @@ namespace = Namespace(
 )
 
 env_secrets, egress, migration_env, migration_wait, stores = [], [], [], [], []
+database: Database | None = None
 
 data_stores = [
     (Database, DatabaseArgs, config.database, "database"),
@@ -57,6 +58,8 @@ for store_type, store_args, spec, role in data_stores:
             ),
         )
         stores.append(store)
+        if role == "database":
+            database = store
         env_secrets.append(store.env_secret)
         egress += store.client_egress
         migration_env += store.migration_env
@@ -89,6 +92,7 @@ backend = Backend(
         migration_env=migration_env,
         migration_wait=migration_wait,
         migration_after=stores,
+        rollout_gate=database.rollout_gate if database else None,
         strict_spread=production,
         protect=production,
     ),

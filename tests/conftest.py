@@ -42,6 +42,17 @@ def containers(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return manifest["spec"]["template"]["spec"]["containers"]
 
 
+def steps(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """A workload's init containers, then its containers: the order its pod runs them in."""
+    spec = manifest["spec"]["template"]["spec"]
+    return [*(spec.get("initContainers") or []), *spec["containers"]]
+
+
+def step(manifest: dict[str, Any], name: str) -> dict[str, Any]:
+    [found] = [c for c in steps(manifest) if c["name"] == name]
+    return found
+
+
 @pytest.fixture
 def app() -> dict[str, Any]:
     """A fresh copy of the smallest valid app config, for a test to modify."""

@@ -9,7 +9,7 @@ import yaml
 
 import stack_config
 from components.spec import spec_type
-from tests.conftest import containers
+from tests.conftest import containers, step
 from tools import render, stacks, validate
 from tools.recording import ROOT
 from tools.stacks import project, stack_names
@@ -32,7 +32,7 @@ def test_loan_lifecycle_connects_through_pgbouncer():
     assert "@loan-backend-db-pooler." in env["DATABASE_URL"]
     ini = recording.one("ConfigMap", "loan-backend-db-pooler")["data"]["pgbouncer.ini"]
     assert "pool_mode = transaction" in ini and "max_client_conn = 100" in ini and "default_pool_size = 20" in ini
-    job = containers(recording.one("Job"))[0]
+    job = step(recording.one("Job"), "migrate")
     assert {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in job["env"]} == {
         "DATABASE_URL": "DATABASE_DIRECT_URL", "SQLALCHEMY_DATABASE_URI": "DATABASE_DIRECT_URL"
     }
@@ -82,7 +82,7 @@ def test_prod_has_everything_a_production_backend_needs():
     assert worker["spec"]["replicas"] >= 2
     beat = recording.one("Deployment", "blockscore-beat")
     assert beat["spec"]["replicas"] == 1 and beat["spec"]["strategy"]["type"] == "Recreate"
-    assert containers(recording.one("Job"))[0]["command"] == ["flask", "db", "upgrade"]
+    assert step(recording.one("Job"), "migrate")["command"] == ["flask", "db", "upgrade"]
     [namespace] = recording.find("Namespace")
     assert namespace.protect
     # Generated keys and the guide's third-party credentials reach every app pod through the app's Secret.
@@ -97,13 +97,13 @@ def test_prod_has_everything_a_production_backend_needs():
         assert {"secretRef": {"name": "blockscore-secrets"}} in env_from
         assert {"secretRef": {"name": "blockscore-db"}} in env_from
         assert {"secretRef": {"name": "blockscore-redis"}} in env_from
-    assert {"secretRef": {"name": "blockscore-db"}} in containers(recording.one("Job"))[0]["envFrom"]
+    assert {"secretRef": {"name": "blockscore-db"}} in step(recording.one("Job"), "migrate")["envFrom"]
 
 
 def test_prod_migration_waits_for_the_database():
     recording = render.render("prod")
     [job] = recording.find("Job")
-    [wait] = job.inputs["spec"]["template"]["spec"]["initContainers"]
+    wait = step(job.inputs, "wait-for-database")
     assert "pg_isready" in wait["command"][2]
     assert wait["env"] == [{"name": "DATABASE_HOST", "value": "blockscore-db.blockscore-prod.svc.cluster.local"}]
     # Created only after the database component, its StatefulSet included, is ready.

@@ -44,16 +44,29 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     assert actionlint(broken).returncode != 0
 
 
-def test_pull_requests_run_the_tests_then_preview_every_stack_with_the_policy_pack():
+def run_lines(job: dict) -> list[str]:
+    return [line.strip() for step in steps(job) for line in step.get("run", "").splitlines()]
+
+
+def test_pull_requests_run_the_tests_then_preview_every_stack_with_the_local_command():
     jobs = workflow("pull-request.yml")["jobs"]
-    assert any(step.get("run") == "make unit" for step in steps(jobs["test"]))
+    assert "make unit" in run_lines(jobs["test"])
     preview = jobs["preview"]
     assert preview["needs"] == "test"
     assert sorted(preview["strategy"]["matrix"]["stack"]) == stack_names()
-    [pulumi] = [s for s in steps(preview) if s.get("uses", "").startswith("pulumi/actions@")]
-    assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["policyPacks"] == "policy"
-    assert pulumi["with"]["comment-on-pr"] is True
+    # `make preview` runs the policy pack (tools/deploy.sh); no second way to preview.
+    assert "make preview STACK=${{ matrix.stack }} 2>&1 | tee preview.txt" in run_lines(preview)
+    assert not [s for s in steps(preview) if s.get("uses", "").startswith("pulumi/actions@") and s.get("with")]
+    [comment] = [s for s in steps(preview) if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment@")]
+    assert comment["with"]["path"] == "preview.txt" and comment["if"] == "always()"
+
+
+def test_workflow_providers_are_the_versions_the_sdks_pin():
+    for name in ("pull-request.yml", "deploy.yml"):
+        job = next(j for j in workflow(name)["jobs"].values() if any("plugin install" in line for line in run_lines(j)))
+        lines = [line for line in run_lines(job) if "plugin install" in line]
+        assert any("kubernetes" in line and "pulumi-kubernetes==" in line for line in lines), name
+        assert any("random" in line and "pulumi-random==" in line for line in lines), name
 
 
 def test_main_deploys_prod_behind_the_protected_environment():
@@ -61,6 +74,5 @@ def test_main_deploys_prod_behind_the_protected_environment():
     assert spec[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads the key `on` as True
     job = spec["jobs"]["up"]
     assert job["environment"] == "production"
-    [pulumi] = [s for s in steps(job) if s.get("uses", "").startswith("pulumi/actions@")]
-    assert (pulumi["with"]["command"], pulumi["with"]["stack-name"]) == ("up", "prod")
-    assert pulumi["with"]["policyPacks"] == "policy"
+    lines = run_lines(job)
+    assert lines.index("make unit") < lines.index("make up STACK=prod")

@@ -8,26 +8,38 @@
     itself costs for a program of prod's size, so prod/same-count is the project's
     own overhead (config parsing, specs, building the inputs, its imports);
 - warm: the prod stack and the floors evaluated again in one process;
-- growth: one stack with 1, 10 and 50 backend services.
+- growth: one stack with 1, 10 and 50 backend services;
+- real engine: `pulumi preview` of prod (without and with the policy pack) against the
+  engine floor, the preview of a one-ConfigMap program on the same engine and cluster
+  (the built-in one unless KUBECONFIG names another); skipped until `make engine
+  cluster` has built them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from tools.recording import ROOT
 
 COLD_RUNS = 5
 WARM_RUNS = 10
 GROWTH = (1, 10, 50)
+ENGINE_RUNS = 3
+ENGINE_FLOOR_MAIN = """import pulumi_kubernetes as k8s
+
+k8s.core.v1.ConfigMap("floor", metadata={"name": "floor"}, data={"a": "b"})
+"""
 
 
 def floor_program() -> None:
@@ -163,6 +175,46 @@ def ratio(a: list[float], b: list[float]) -> str:
     return f"{statistics.median(a) / statistics.median(b):.2f}"
 
 
+def engine_previews() -> None:
+    from tools import engine_run
+
+    if not (engine_run.engine_bin() / "pulumi").exists() or not (engine_run.cluster_bin() / "kubectl").exists():
+        print("real engine: skipped, not built (make engine cluster)")
+        return
+    kubeconfig = os.environ.get("KUBECONFIG") or engine_run.start_cluster()
+    with tempfile.TemporaryDirectory(prefix="shipyard-bench-") as scratch:
+        base = Path(scratch)
+        environment = engine_run.engine_environment(base / "state", kubeconfig)
+        project = engine_run.copy_project(base / "project")
+        engine_run.add_stack(project, "bench-prod", "prod", environment)
+        floor = base / "floor"
+        floor.mkdir()
+        (floor / "Pulumi.yaml").write_text(
+            f"name: bench-floor\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
+        )
+        (floor / "__main__.py").write_text(ENGINE_FLOOR_MAIN)
+        engine_run.pulumi(floor, environment, "stack", "init", "bench-floor", "--secrets-provider", "passphrase")
+        previews = {
+            "prod": (project, ["preview", "--stack", "bench-prod"]),
+            "prod, policy pack": (project, ["preview", "--stack", "bench-prod", "--policy-pack", "policy"]),
+            "floor, one resource": (floor, ["preview", "--stack", "bench-floor"]),
+        }
+        for directory, args in previews.values():  # the first run compiles bytecode
+            engine_run.pulumi(directory, environment, *args)
+        times: dict[str, list[float]] = {label: [] for label in previews}
+        for _ in range(ENGINE_RUNS):
+            for label, (directory, args) in previews.items():
+                start = time.perf_counter()
+                engine_run.pulumi(directory, environment, *args)
+                times[label].append(time.perf_counter() - start)
+    print(f"real engine: pulumi preview, cluster {kubeconfig} (wall)")
+    for label, values in times.items():
+        print(f"  {label:22s}{describe(values)}")
+    floor_times = times["floor, one resource"]
+    print(f"  ratio prod/engine floor: {ratio(times['prod'], floor_times)}, "
+          f"with the policy pack: {ratio(times['prod, policy pack'], floor_times)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--once", help=argparse.SUPPRESS)
@@ -211,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         times = timed(lambda: run_program("bench", {}, program=program), 3)
         per = statistics.median(times) / services * 1000
         print(f"  {services:3d} services  {describe(times)}  {resources:5d} resources, {per:.0f} ms per service")
+
+    engine_previews()
     return 0
 
 

@@ -8,7 +8,6 @@ Pod Security, reliability, data safety, secret exposure).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys

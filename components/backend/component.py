@@ -12,7 +12,7 @@ from components import network, pod
 from components.annotations import SINGLETON, checkov_skips
 from components.backend import storage
 from components.backend.image import app_image
-from components.backend.migration import migration_job
+from components.backend.migration import RolloutGate, migration_job
 from components.backend.roles import MIGRATION, WEB, worker_component, workloads
 from components.backend.spec import AppSpec, WorkerSpec
 from components.backend.workload import AppPod
@@ -54,6 +54,9 @@ class BackendArgs:
     """Init containers for the migration Job, e.g. one that waits for the database."""
     migration_after: Sequence[pulumi.Resource] = ()
     """Resources the migration Job is created after (the database it migrates)."""
+    rollout_gate: RolloutGate | None = None
+    """Makes app pods wait for their migration even when the objects are applied without
+    the engine (a rendered export); None leaves the order to the engine alone."""
     strict_spread: bool = False
     """Refuse to put two web or worker pods on one node (production)."""
     protect: bool = False
@@ -109,21 +112,24 @@ class Backend(pulumi.ComponentResource):
         self._workload_annotations = ENV_SECRETS_SKIP if args.secrets else {}
 
         rollout_after = []
+        self._rollout_wait: list[k8s.core.v1.ContainerArgs] = []
         if app.migration is not None:
-            rollout_after.append(
-                migration_job(
-                    f"{name}-migrate",
-                    app_name=app.name,
-                    namespace=args.namespace,
-                    labels=self._identity.labels(MIGRATION),
-                    annotations=self._workload_annotations,
-                    app_pod=self._pod,
-                    migration=app.migration,
-                    env=args.migration_env,
-                    init_containers=args.migration_wait,
-                    opts=self._child(depends_on=list(args.migration_after)),
-                )
+            job, revision = migration_job(
+                f"{name}-migrate",
+                app_name=app.name,
+                namespace=args.namespace,
+                labels=self._identity.labels(MIGRATION),
+                annotations=self._workload_annotations,
+                app_pod=self._pod,
+                migration=app.migration,
+                env=args.migration_env,
+                init_containers=args.migration_wait,
+                gate=args.rollout_gate,
+                opts=self._child(depends_on=list(args.migration_after)),
             )
+            rollout_after.append(job)
+            if args.rollout_gate is not None:
+                self._rollout_wait.append(args.rollout_gate.wait(revision, app.run_as_user))
         self._rollout_opts = self._child(depends_on=rollout_after)
 
         service = self._web()
@@ -222,6 +228,7 @@ class Backend(pulumi.ComponentResource):
                     container=container,
                     termination_grace_seconds=grace_seconds,
                     spread=spread,
+                    init_containers=self._rollout_wait,
                 ),
             ),
             opts=self._rollout_opts,

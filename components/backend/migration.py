@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,6 +12,19 @@ from components.backend.spec import MigrationSpec
 from components.backend.workload import AppPod
 from components.fingerprint import fingerprint, plain
 from components.naming import k8s_name
+
+
+class RolloutGate(Protocol):
+    """Carries the migration-before-rollout order in the objects themselves
+    (components/database/rollout.py), for exports applied without the engine."""
+
+    def record(self, revision: pulumi.Input[str], run_as_user: int) -> k8s.core.v1.ContainerArgs:
+        """The Job's last step, once the migration has succeeded."""
+        ...
+
+    def wait(self, revision: pulumi.Input[str], run_as_user: int) -> k8s.core.v1.ContainerArgs:
+        """An app pod's first step, until `revision` is recorded."""
+        ...
 
 
 def job_name(app_name: str, template: object, migration: MigrationSpec) -> str:
@@ -39,22 +53,35 @@ def migration_job(
     migration: MigrationSpec,
     env: Sequence[k8s.core.v1.EnvVarArgs] = (),
     init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
+    gate: RolloutGate | None = None,
     opts: pulumi.ResourceOptions,
-) -> k8s.batch.v1.Job:
-    container = app_pod.container(
+) -> tuple[k8s.batch.v1.Job, pulumi.Output[str]]:
+    """The Job and its revision: the name app pods wait for when there is a gate."""
+    migrate = app_pod.container(
         "migrate", command=migration.command, resources=migration.resources, env=env
     )
-    template = app_pod.template(
-        labels=labels,
-        container=container,
-        init_containers=init_containers,
-        termination_grace_seconds=30,
-        restart_policy="Never",
-    )
-    return k8s.batch.v1.Job(
+
+    def template(
+        container: k8s.core.v1.ContainerArgs, before: Sequence[k8s.core.v1.ContainerArgs]
+    ) -> k8s.core.v1.PodTemplateSpecArgs:
+        return app_pod.template(
+            labels=labels,
+            container=container,
+            init_containers=before,
+            termination_grace_seconds=30,
+            restart_policy="Never",
+        )
+
+    # The revision covers the migration itself; the gate's step only follows from it.
+    migration_only = template(migrate, init_containers)
+    revision = pulumi.Output.from_input(migration_only).apply(lambda resolved: job_name(app_name, resolved, migration))
+    # Init containers run one after another and stop the pod at the first failure,
+    # so the gate's record step runs only after a migration that succeeded.
+    pod_template = template(gate.record(revision, app_pod.run_as_user), [*init_containers, migrate]) if gate else migration_only
+    job = k8s.batch.v1.Job(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=pulumi.Output.from_input(template).apply(lambda resolved: job_name(app_name, resolved, migration)),
+            name=revision,
             namespace=namespace,
             labels=labels,
             annotations=annotations or None,
@@ -62,7 +89,8 @@ def migration_job(
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=migration.retries,
             active_deadline_seconds=migration.timeout_seconds,
-            template=template,
+            template=pod_template,
         ),
         opts=opts,
     )
+    return job, revision

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components import pod
 from components.database import init, tuning, urls
+from components.database.rollout import RolloutGate
 from components.database.pooler import COMPONENT as POOLER, PgBouncer, PgBouncerArgs
 from components.database.spec import DatabaseSpec
 from components.datastore import IMAGE_UID, DataStore, StoreArgs, exporter, retained_claim
@@ -35,6 +36,15 @@ class Database(DataStore):
         super().__init__(TYPE, name, args, component=COMPONENT, object_name=k8s_name(args.identity.name, "db"), opts=opts)
         self._spec = args.spec
         self._build(args.spec.mode)
+
+    @property
+    def rollout_gate(self) -> RolloutGate:
+        """Holds app pods until their migration has run, whoever applies the objects."""
+        return RolloutGate(
+            image=self._spec.server_image,
+            connection=[k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=self.env_secret.name))],
+            direct=self.migration_env,
+        )
 
     def _external(self) -> None:
         parts = urlsplit(self._spec.url.get_secret_value())  # type: ignore[union-attr]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.backend import AppSpec, Backend, BackendArgs, EnvSecret
 from components.backend.workload import CHECKSUM_ANNOTATION
+from components.database.rollout import RECORD_CONTAINER, REVISION_VARIABLE, WAIT_CONTAINER, RolloutGate
 from components.network import NetworkSpec
-from tests.conftest import MINIMAL_APP, containers, run_components
+from tests.conftest import MINIMAL_APP, containers, run_components, step, steps
 from tools.recording import MOCK_DIGEST, Recording
 
 CELERY = {"name": "celery", "command": ["celery", "worker"], "probe": {"command": ["celery", "inspect", "ping"]}}
@@ -341,6 +343,46 @@ def test_migration_job_name_changes_with_the_image():
 
 def test_migration_job_name_changes_with_the_environment():
     assert job_name({"env": {"A": "1"}}) != job_name({"env": {"A": "2"}})
+
+
+GATE = RolloutGate(
+    image="postgres:17.6-bookworm",
+    connection=[k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name="shop-db"))],
+)
+
+
+def test_without_a_gate_the_order_is_the_engines_alone():
+    recording = backend({**MIGRATION, "workers": [CELERY]})
+    assert [steps(d.inputs) for d in recording.find("Deployment")] == [containers(d.inputs) for d in recording.find("Deployment")]
+
+
+def test_with_a_gate_every_app_pod_waits_for_the_revision_its_job_records():
+    recording = backend({**MIGRATION, "workers": [CELERY, BEAT]}, rollout_gate=GATE)
+    job = recording.one("Job")
+    revision = {"name": REVISION_VARIABLE, "value": job["metadata"]["name"]}
+    # The migration first, then the record: init containers run in order and stop at a failure.
+    assert [c["name"] for c in steps(job)] == ["migrate", RECORD_CONTAINER]
+    assert revision in step(job, RECORD_CONTAINER)["env"]
+    for deployment in recording.find("Deployment"):
+        first = steps(deployment.inputs)[0]
+        assert (first["name"], first["env"]) == (WAIT_CONTAINER, [revision]), deployment.object_name
+        assert first["envFrom"] == [{"secretRef": {"name": "shop-db"}}]
+
+
+def test_gate_steps_run_as_the_pod_they_join_and_are_hardened():
+    recording = backend({**MIGRATION, "runAsUser": 20000}, rollout_gate=GATE)
+    for manifest in (web(recording), recording.one("Job")):
+        gate = [c for c in steps(manifest) if c["name"] in (WAIT_CONTAINER, RECORD_CONTAINER)]
+        assert len(gate) == 1
+        context = gate[0]["securityContext"]
+        assert (context["runAsUser"], context["readOnlyRootFilesystem"], context["allowPrivilegeEscalation"]) == (20000, True, False)
+
+
+def test_a_new_revision_rolls_the_pods_to_wait_for_it():
+    def waited_for(image: str) -> str:
+        return steps(web(backend({**MIGRATION, "image": image}, rollout_gate=GATE)))[0]["env"][0]["value"]
+
+    assert waited_for("registry.example.com/shop:2.0.1") != waited_for("registry.example.com/shop:2.0.2")
 
 
 def test_migration_pod_is_restricted_too():

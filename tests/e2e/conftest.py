@@ -11,9 +11,7 @@ stack is a repository stack file copied under a new name: the CLI writes into st
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,50 +19,25 @@ from typing import Any
 
 import pytest
 
+from tests.servers import wait_for
+from tools import engine_run
+
 ROOT = Path(__file__).resolve().parents[2]
-PASSPHRASE = "shipyard-example"
-
-
-def _tool_dir(script: str, variable: str) -> Path:
-    """A bin directory as the tools' versions.sh computes it (one cache key, one place)."""
-    out = subprocess.run(["bash", "-c", f"source {script} && echo ${variable}"], capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
 
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's tracked files in a temporary directory, with its virtualenvs linked in."""
-    copy = tmp_path_factory.mktemp("project")
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, tracked.split("\0")):
-        if (ROOT / name).is_file() and not name.startswith("Pulumi."):
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
-    shutil.copy2(ROOT / "Pulumi.yaml", copy / "Pulumi.yaml")
-    for virtualenv in (".venv", ".venv-checkov"):
-        (copy / virtualenv).symlink_to(ROOT / virtualenv)
-    return copy
+    return engine_run.copy_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="session")
 def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    engine = _tool_dir(str(ROOT / "tools/engine/versions.sh"), "ENGINE_BIN")
-    cluster = _tool_dir(str(ROOT / "tools/cluster/versions.sh"), "CLUSTER_BIN")
-    missing = [str(b) for b in (engine / "pulumi", cluster / "kubectl") if not b.exists()]
+    missing = [str(b) for b in (engine_run.engine_bin() / "pulumi", engine_run.cluster_bin() / "kubectl") if not b.exists()]
     if missing:
         pytest.fail(f"not built: {', '.join(missing)}; run `make e2e` (it builds the engine and the cluster first)")
-    kubeconfig = subprocess.run(["bash", str(ROOT / "tools/cluster/up.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    kubeconfig = engine_run.start_cluster()
     reclaim_volumes()
-    state = tmp_path_factory.mktemp("state")
-    return {
-        **os.environ,
-        "PATH": f"{engine}:{cluster}:{os.environ['PATH']}",
-        "PULUMI_BACKEND_URL": f"file://{state}",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "KUBECONFIG": kubeconfig,
-    }
+    return engine_run.engine_environment(tmp_path_factory.mktemp("state"), kubeconfig)
 
 
 def reclaim_volumes() -> None:
@@ -78,15 +51,11 @@ class Stack:
     def __init__(self, name: str, source: str, project: Path, environment: dict[str, str]):
         self.name = name
         self.project = project
-        shutil.copy(ROOT / f"Pulumi.{source}.yaml", project / f"Pulumi.{name}.yaml")
         self.environment = environment
+        engine_run.add_stack(project, name, source, environment)
 
     def pulumi(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-        command = ["pulumi", *args, "--stack", self.name, "--non-interactive"]
-        result = subprocess.run(command, cwd=self.project, env=self.environment, capture_output=True, text=True, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
-        return result
+        return engine_run.pulumi(self.project, self.environment, *args, "--stack", self.name, check=check, timeout=timeout)
 
     def up(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.pulumi("up", "--yes", "--policy-pack", "policy", *args, check=check)
@@ -113,6 +82,32 @@ def objects(environment: dict[str, str], kind: str, namespace: str) -> list[dict
     return json.loads(kubectl(environment, "-n", namespace, "get", kind, "-o", "json").stdout)["items"]
 
 
+def assert_all_ready(environment, namespace: str, tolerated: tuple[str, ...] = ()) -> None:
+    """`tolerated`: parts of pod-creation errors that may occur on the way (and were retried)."""
+    def deployments_ready() -> bool:
+        # An autoscaled Deployment is ready at one replica when `up` returns; the
+        # autoscaler then raises it to its minimum.
+        return all(
+            d["status"].get("readyReplicas") == d["spec"]["replicas"] == d["status"].get("updatedReplicas")
+            for d in objects(environment, "deployments", namespace)
+        )
+
+    wait_for(deployments_ready, f"every Deployment in {namespace} ready", seconds=120)
+    for stateful_set in objects(environment, "statefulsets", namespace):
+        assert stateful_set["status"].get("readyReplicas") == stateful_set["spec"]["replicas"], stateful_set["metadata"]["name"]
+    for job in objects(environment, "jobs", namespace):
+        assert job["status"].get("succeeded") == 1, job["metadata"]["name"]
+    for claim in objects(environment, "persistentvolumeclaims", namespace):
+        assert claim["status"]["phase"] == "Bound", claim["metadata"]["name"]
+    # Pod Security "restricted" is enforced on the namespace and refused no pod.
+    namespace_labels = kubectl(environment, "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}").stdout
+    assert '"pod-security.kubernetes.io/enforce":"restricted"' in namespace_labels
+    events = json.loads(kubectl(environment, "-n", namespace, "get", "events", "--field-selector", "reason=FailedCreate",
+                                "-o", "json").stdout)["items"]
+    refusals = [e["message"] for e in events if not any(t in e["message"] for t in tolerated)]
+    assert refusals == []
+
+
 @pytest.fixture(scope="module")
 def stacks(project: Path, environment: dict[str, str]) -> Iterator[Callable[[str, str], Stack]]:
     """Makes test stacks; afterwards destroys each, protected or not, and its namespace."""
@@ -124,7 +119,6 @@ def stacks(project: Path, environment: dict[str, str]) -> Iterator[Callable[[str
 
     def make(name: str, source: str) -> Stack:
         stack = Stack(f"{name}-{run}", source, project, environment)
-        stack.pulumi("stack", "init", "--secrets-provider", "passphrase")
         made[name] = stack
         return stack
 
@@ -135,7 +129,7 @@ def stacks(project: Path, environment: dict[str, str]) -> Iterator[Callable[[str
         namespace = None
         try:
             namespace = stack.output("namespace")
-        except (AssertionError, json.JSONDecodeError):
+        except (RuntimeError, json.JSONDecodeError):
             pass
         stack.pulumi("destroy", "--yes", "--remove", check=False)
         if namespace:

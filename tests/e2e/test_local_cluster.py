@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from tests.e2e.conftest import kubectl, objects
+from tests.e2e.conftest import assert_all_ready, kubectl, objects
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -30,29 +30,6 @@ def prod(stacks):
     stack = stacks("e2e-prod", "prod")
     stack.up()
     return stack
-
-
-def assert_all_ready(environment, namespace: str) -> None:
-    def deployments_ready() -> bool:
-        # An autoscaled Deployment is ready at one replica when `up` returns; the
-        # autoscaler then raises it to its minimum.
-        return all(
-            d["status"].get("readyReplicas") == d["spec"]["replicas"] == d["status"].get("updatedReplicas")
-            for d in objects(environment, "deployments", namespace)
-        )
-
-    wait_for(deployments_ready, f"every Deployment in {namespace} ready", seconds=120)
-    for stateful_set in objects(environment, "statefulsets", namespace):
-        assert stateful_set["status"].get("readyReplicas") == stateful_set["spec"]["replicas"], stateful_set["metadata"]["name"]
-    for job in objects(environment, "jobs", namespace):
-        assert job["status"].get("succeeded") == 1, job["metadata"]["name"]
-    for claim in objects(environment, "persistentvolumeclaims", namespace):
-        assert claim["status"]["phase"] == "Bound", claim["metadata"]["name"]
-    # Pod Security "restricted" is enforced on the namespace and refused no pod.
-    namespace_labels = kubectl(environment, "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}").stdout
-    assert '"pod-security.kubernetes.io/enforce":"restricted"' in namespace_labels
-    events = kubectl(environment, "-n", namespace, "get", "events", "--field-selector", "reason=FailedCreate", "-o", "name").stdout
-    assert events.strip() == ""
 
 
 def test_dev_is_deployed_and_every_workload_ready(dev):

@@ -234,17 +234,17 @@ launch kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
 # node): it keeps them Ready through leases and moves their pods through the stages built
 # into $KWOK_STAGES. --node-ip and --cidr are made-up addresses it writes into node and pod
 # status; nothing is sent to them. Its own server listens on loopback.
-# The project's own stages (tools/cluster/stages/) come after kwok's; kwok's pod-ready stage
-# leaves alone the pods that one of them takes over (a first command `false`).
+# The project's own stages (tools/cluster/stages/) come after kwok's; kwok's init and ready
+# stages leave alone the pods that one of them takes over (a step whose command is `false`).
 awk '
-  /^  name: pod-ready$/ { ready = 1 }
+  /^  name: pod-(ready|init-container-running|init-container-completed)$/ { ours = 1 }
   { print }
-  ready && /^    matchExpressions:$/ {
-    print "    - key: '"'"'.spec.containers.[0].command.[0]'"'"'"
+  ours && /^    matchExpressions:$/ {
+    print "    - key: '"'"'((.spec.initContainers // []) + .spec.containers) | .[].command.[0]'"'"'"
     print "      operator: '"'"'NotIn'"'"'"
     print "      values:"
     print "      - '"'"'false'"'"'"
-    ready = 0
+    ours = 0
   }
 ' "$KWOK_STAGES" > "$STATE/kwok-stages.yaml"
 for stage in "$HERE"/stages/*.yaml; do printf -- '---\n' >> "$STATE/kwok-stages.yaml"; cat "$stage" >> "$STATE/kwok-stages.yaml"; done

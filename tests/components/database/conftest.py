@@ -18,7 +18,7 @@ import pytest
 from components.database import Database, DatabaseArgs, DatabaseSpec
 from components.naming import AppIdentity
 from tests.conftest import run_components
-from tests.servers import POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, running, server_directory
+from tests.servers import PGBOUNCER, POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, running, server_directory
 
 SPEC = DatabaseSpec.model_validate(
     {
@@ -94,6 +94,26 @@ def _start(rendered: dict, base: Path):
         )
         assert init.returncode == 0, init.stderr
         yield {"port": port, "local": local}
+
+
+@pytest.fixture(scope="package")
+def pooler(rendered, server):
+    """A real PgBouncer from the rendered ini in front of the test server; yields the pooled URL."""
+    with server_directory("pgbouncer") as base:
+        port = free_port()
+        userlist = base / "userlist.txt"
+        userlist.write_text(rendered["userlist"])
+        ini = re.sub(r"host=\S+ port=\d+", f"host=127.0.0.1 port={server['port']}", rendered["pooler"])
+        ini = ini.replace("listen_addr = *", "listen_addr = 127.0.0.1").replace("listen_port = 6432", f"listen_port = {port}")
+        ini = re.sub(r"auth_file = \S+", f"auth_file = {userlist}", ini)
+        (base / "pgbouncer.ini").write_text(ini)
+        for path in base.iterdir():
+            give_to_postgres(path)
+        url = url_at(rendered, port, "DATABASE_URL")
+        # pgbouncer refuses to run as root too.
+        with running(as_postgres([PGBOUNCER, str(base / "pgbouncer.ini")]),
+                     lambda: psql([url], "SELECT 1", check=False).returncode == 0, "pgbouncer"):
+            yield url
 
 
 def url_at(rendered: dict, port: int, key: str = "DATABASE_DIRECT_URL") -> str:

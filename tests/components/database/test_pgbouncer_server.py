@@ -6,33 +6,10 @@ server; everything else (auth, pool mode, limits) is used as rendered.
 
 from __future__ import annotations
 
-import re
-
-import pytest
-
-from tests.components.database.conftest import SPEC, url_at
-from tests.servers import PGBOUNCER, as_postgres, free_port, give_to_postgres, needs_pgbouncer, needs_postgres, psql, running, server_directory
+from tests.components.database.conftest import SPEC
+from tests.servers import needs_pgbouncer, needs_postgres, psql
 
 pytestmark = [needs_postgres, needs_pgbouncer]
-
-
-@pytest.fixture(scope="module")
-def pooler(rendered, server):
-    with server_directory("pgbouncer") as base:
-        port = free_port()
-        userlist = base / "userlist.txt"
-        userlist.write_text(rendered["userlist"])
-        ini = re.sub(r"host=\S+ port=\d+", f"host=127.0.0.1 port={server['port']}", rendered["pooler"])
-        ini = ini.replace("listen_addr = *", "listen_addr = 127.0.0.1").replace("listen_port = 6432", f"listen_port = {port}")
-        ini = re.sub(r"auth_file = \S+", f"auth_file = {userlist}", ini)
-        (base / "pgbouncer.ini").write_text(ini)
-        for path in base.iterdir():
-            give_to_postgres(path)
-        url = url_at(rendered, port, "DATABASE_URL")
-        # pgbouncer refuses to run as root too.
-        with running(as_postgres([PGBOUNCER, str(base / "pgbouncer.ini")]),
-                     lambda: psql([url], "SELECT 1", check=False).returncode == 0, "pgbouncer"):
-            yield url
 
 
 def test_the_pooled_url_reaches_the_database_through_pgbouncer(rendered, pooler):
