@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down up down preview e2e
+.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge e2e-tools up down preview e2e
 
 venv: $(STAMP)
 
@@ -82,9 +82,19 @@ cluster:
 cluster-down:
 	bash tools/cluster/down.sh
 
-## make e2e: the end-to-end tier, `pulumi up` of dev and prod into the built-in cluster (tests/e2e);
-## builds the engine and the cluster on first use (about 40 minutes on 2 cores, then cached)
-e2e: $(STAMP) $(CHECKOV_STAMP) engine cluster
+# The three Go builds at once: they share the cores, but not their waits (downloads, links).
+e2e-tools:
+	$(MAKE) --no-print-directory -j3 engine cluster edge
+
+## make edge: the Traefik proxy and the Gateway API and Traefik CRDs, from Go modules, into
+## ~/.cache/shipyard (about 7 minutes cold); the end-to-end tier runs it in front of a test server
+edge:
+	bash tools/edge/build.sh
+
+## make e2e: the end-to-end tier, `pulumi up` of dev and prod into the built-in cluster, and a real
+## proxy configured from a stack's edge objects (tests/e2e); builds the engine, the cluster and
+## the proxy on first use (about 45 minutes on 2 cores, then cached)
+e2e: $(STAMP) $(CHECKOV_STAMP) e2e-tools
 	$(PY) -m pytest -m e2e tests/e2e
 
 ## make up STACK=dev: the real `pulumi up`, into the built-in cluster unless KUBECONFIG names another

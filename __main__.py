@@ -9,9 +9,10 @@ from functools import partial
 import pulumi
 
 import stack_config
-from components.backend import Backend, BackendArgs, roles
+from components.backend import SERVICE_PORT, Backend, BackendArgs, roles
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
+from components.edge import Edge, EdgeArgs
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
 from components.secrets import AppSecrets, AppSecretsArgs
@@ -97,6 +98,20 @@ backend = Backend(
         protect=production,
     ),
 )
+
+if config.edge.enabled:
+    edge = Edge(
+        f"{app.name}-edge",
+        EdgeArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=config.edge,
+            services={"web": backend.service_name},
+            service_port=SERVICE_PORT,
+            ingress_namespace=config.network.ingress_namespace,
+        ),
+    )
+    pulumi.export("urls", edge.urls)
 
 pulumi.export("namespace", namespace.name)
 pulumi.export("service_url", backend.service_url)

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
+from components.edge import EdgeSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
 from components.spec import DNS_LABEL, Environment, Spec, spec_type
@@ -47,6 +48,7 @@ class StackConfig(Spec):
     database: DatabaseSpec
     cache: CacheSpec
     broker: BrokerSpec
+    edge: EdgeSpec
 
     def namespace_for(self, stack: str) -> str:
         """`namespace`, or `<app.name>-<stack>`; a stack whose name already is the app's

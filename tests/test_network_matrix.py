@@ -48,7 +48,7 @@ def test_loan_lifecycle_reaches_the_database_only_through_the_pooler():
         *reaches("migration", ("database", 5432), DNS),
         *reaches("pooler", ("database", 5432), DNS),
         *reaches("database", DNS),
-        ("namespace/ingress-nginx", "web", 8000),
+        ("namespace/traefik", "web", 8000),
         ("namespace/monitoring", "database", 9187),
     }
     assert matrix("loan-lifecycle") == expected

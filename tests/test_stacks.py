@@ -44,11 +44,14 @@ def test_every_stack_passes_strict_schema_validation(rendered):
     assert validate.problems(recording.manifests()) == []
 
 
+CLUSTER_SCOPED = {"Namespace", "ClusterIssuer"}
+
+
 def test_every_object_is_namespaced_to_the_stack_namespace(rendered):
     stack, recording = rendered
     namespace = recording.one("Namespace")["metadata"]["name"]
     for manifest in recording.manifests():
-        if manifest["kind"] != "Namespace":
+        if manifest["kind"] not in CLUSTER_SCOPED:
             assert manifest["metadata"]["namespace"] == namespace, manifest["metadata"]["name"]
 
 

@@ -53,6 +53,9 @@ def _default(field: Any) -> str:
     value = field.default
     if isinstance(value, BaseModel):
         return "see below"
+    if isinstance(value, list) and any(isinstance(v, BaseModel) for v in value):
+        # A list of specs (edge routes): shown as the keys it sets.
+        value = [v.model_dump(mode="json", by_alias=True) if isinstance(v, BaseModel) else v for v in value]
     return f"`{json.dumps(value)}`"
 
 

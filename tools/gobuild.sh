@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced by tools/engine/build.sh and tools/cluster/build.sh: how both build binaries from
-# Go modules, one piece at a time. The caller defines log() and WORK before sourcing it.
+# Sourced by tools/engine/build.sh, tools/cluster/build.sh and tools/edge/build.sh: how they build
+# binaries from Go modules, one piece at a time. The caller defines log(), die() and WORK before
+# sourcing it.
 
 # GOTOOLCHAIN=local: the proxy must not be asked for another Go toolchain. -modcacherw keeps
 # the module cache deletable by hand; -buildvcs=false because work dirs are no git checkouts.
@@ -31,3 +32,30 @@ show_failed_piece() {
   fi
 }
 trap show_failed_piece EXIT
+
+# A field (GoMod: its go.mod, Dir: its unpacked tree) of module@version, downloaded if needed.
+# go mod download -json reports failures inside the JSON, so show that error.
+module_info() { # module@version field
+  local json
+  json=$(gonice mod download -json "$1") || { jq -r '.Error // empty' <<<"$json" >&2; die "cannot download $1"; }
+  jq -r ".$2" <<<"$json"
+}
+module_gomod() { module_info "$1" GoMod; }
+module_dir() { module_info "$1" Dir; }
+
+# replace directives only apply in the main module, so a wrapper module must repeat the
+# module-to-module replaces of the module it builds (pulumi's pkg swaps atotto/clipboard for a
+# fork, Traefik gorilla/mux). Prints them as `go mod edit` flags; local-path ones, which cannot
+# apply to a module zip, are skipped.
+inherited_replaces() { # go.mod path
+  go mod edit -json "$1" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
+    | "-replace=\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)@\(.New.Version)"'
+}
+
+# go mod edit with the inherited replaces of module@version's go.mod, if it has any.
+inherit_replaces_of() { # module@version
+  local flags
+  flags=$(inherited_replaces "$(module_gomod "$1")")
+  # shellcheck disable=SC2086 # one flag per word
+  if [[ -n $flags ]]; then go mod edit $flags; fi
+}

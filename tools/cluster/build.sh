@@ -56,26 +56,6 @@ build_into_bin() { # ldflags packages...
   for f in "$tmp"/*; do mv -f "$f" "$CLUSTER_BIN/"; done
 }
 
-# A field (GoMod: its go.mod, Dir: its unpacked tree) of module@version, downloaded if needed.
-# go mod download -json reports failures inside the JSON, so show that error.
-module_info() { # module@version field
-  local json
-  json=$(gonice mod download -json "$1") || { jq -r '.Error // empty' <<<"$json" >&2; die "cannot download $1"; }
-  jq -r ".$2" <<<"$json"
-}
-module_gomod() { module_info "$1" GoMod; }
-module_dir() { module_info "$1" Dir; }
-
-# replace directives only apply in the main module, so a wrapper must repeat the
-# module-to-module replaces of the module it builds (local-path ones cannot apply to a zip).
-inherit_replaces_of() {
-  local flags
-  flags=$(go mod edit -json "$(module_gomod "$1")" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
-    | "-replace=\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)@\(.New.Version)"')
-  # shellcheck disable=SC2086 # one flag per word
-  if [[ -n $flags ]]; then go mod edit $flags; fi
-}
-
 # A `//go:build tools` file importing the commands, so `go mod tidy` records their deps.
 tools_go() {
   printf '//go:build tools\n\npackage tools\n\nimport (\n'

@@ -9,6 +9,9 @@ const PACKAGES = {
   "cert-manager.io": "@kubernetes-models/cert-manager",
   "acme.cert-manager.io": "@kubernetes-models/cert-manager",
   "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+  "gateway.networking.k8s.io": "@kubernetes-models/gateway-api",
+  "gateway.envoyproxy.io": "@kubernetes-models/envoy-gateway",
+  "traefik.io": "@kubernetes-models/traefik",
 };
 
 async function modelFor(apiVersion, kind) {

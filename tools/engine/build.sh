@@ -100,30 +100,6 @@ build_to() {
   mv -f "$ENGINE_BIN/.$out.tmp" "$ENGINE_BIN/$out"
 }
 
-# replace directives only apply in the main module, so a wrapper module must repeat the
-# module-to-module replaces of the module it builds (pulumi's pkg, e.g., swaps
-# atotto/clipboard for a fork). Prints them as `go mod edit` flags; local-path ones are skipped.
-inherited_replaces() {
-  go mod edit -json "$1" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
-    | "-replace=\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)@\(.New.Version)"'
-}
-
-# go mod edit with the inherited replaces of module@version's go.mod, if it has any.
-inherit_replaces_of() {
-  local flags
-  flags=$(inherited_replaces "$(module_gomod "$1")")
-  # shellcheck disable=SC2086 # one flag per word
-  if [[ -n $flags ]]; then go mod edit $flags; fi
-}
-
-# A field (GoMod: its go.mod, Dir: its unpacked tree) of module@version, downloaded if needed.
-# go mod download -json reports failures inside the JSON, so show that error.
-module_info() { # module@version field
-  local json
-  json=$(gonice mod download -json "$1") || { jq -r '.Error // empty' <<<"$json" >&2; die "cannot download $1"; }
-  jq -r ".$2" <<<"$json"
-}
-module_gomod() { module_info "$1" GoMod; }
 
 PULUMI_LDFLAGS="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
 
