@@ -86,8 +86,8 @@ cluster-down:
 e2e-tools:
 	$(MAKE) --no-print-directory -j3 engine cluster edge
 
-## make edge: the Traefik proxy and the Gateway API and Traefik CRDs, from Go modules, into
-## ~/.cache/shipyard (about 7 minutes cold); the end-to-end tier runs it in front of a test server
+## make edge: the Traefik proxy, from its Go module, into ~/.cache/shipyard (about 7 minutes
+## cold); the end-to-end tier runs it in front of a test server
 edge:
 	bash tools/edge/build.sh
 

@@ -9,7 +9,7 @@ from functools import partial
 import pulumi
 
 import stack_config
-from components.backend import SERVICE_PORT, Backend, BackendArgs, roles
+from components.backend import SERVICE_PORT, Backend, BackendArgs, EnvSecret, roles
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
@@ -66,6 +66,7 @@ for store_type, store_args, spec, role in data_stores:
         migration_env += store.migration_env
         migration_wait += store.migration_wait
 
+secret_files = []
 if not config.secrets.empty:
     app_secrets = AppSecrets(
         f"{app.name}-secrets",
@@ -76,10 +77,16 @@ if not config.secrets.empty:
             values={k: v.get_secret_value() for k, v in config.secrets.values.items()},
             generated=config.secrets.generated,
             length=config.secrets.length,
+            rotation=config.secrets.rotate,
             protect=production,
         ),
     )
     env_secrets.append(app_secrets.env_secret)
+    secret_files.append((app_secrets.secret_name, k8s_name(app.name, "secrets")))
+# Made outside the stack, so no checksum: a change to one rolls no pod by itself.
+env_secrets += [EnvSecret(name=name, checksum="") for name in config.secrets.existing]
+secret_files += [(name, name) for name in config.secrets.existing]
+mount_path = config.secrets.mount_path
 
 backend = Backend(
     app.name,
@@ -89,6 +96,8 @@ backend = Backend(
         app=app,
         network=config.network,
         secrets=env_secrets,
+        # Each Secret in a directory of its own name: a mount cannot nest inside another.
+        secret_files=[(name, f"{mount_path.rstrip('/')}/{directory}") for name, directory in secret_files] if mount_path else [],
         egress=egress,
         migration_env=migration_env,
         migration_wait=migration_wait,

@@ -34,7 +34,7 @@ def test_prod():
         *reaches("migration", ("database", 5432), ("internet", EVERY_PORT), DNS),
         # Data servers open nothing but DNS.
         *reaches("database", DNS), *reaches("cache", DNS), *reaches("broker", DNS),
-        ("namespace/ingress-nginx", "web", 5000),
+        ("namespace/envoy-gateway-system", "web", 5000),
         ("namespace/monitoring", "database", 9187),
         ("namespace/monitoring", "cache", 9121),
         ("namespace/monitoring", "broker", 9121),

@@ -575,3 +575,19 @@ def test_missing_required_secrets_stop_production_with_the_command_for_each():
 
 def test_required_secrets_may_be_missing_outside_production():
     assert load(secrets={"required": ["PLAID_SECRET"]}).secrets.required == ["PLAID_SECRET"]
+
+
+def test_only_generated_keys_rotate():
+    assert problems(secrets={"generated": ["SECRET_KEY"], "rotate": {"API_KEY": 1}}) == [
+        "secrets.rotate names API_KEY, not in secrets.generated: only generated keys can be rotated"
+    ]
+
+
+@pytest.mark.parametrize("path", ["tmp", "/tmp", "/", "/etc/", "/run/../etc"])
+def test_secret_files_go_to_a_directory_of_their_own(path):
+    [problem] = problems(secrets={"existing": ["stripe"], "mountPath": path})
+    assert problem.startswith(f"secrets.mountPath ({path}) must be an absolute path of its own")
+
+
+def test_existing_secrets_are_named_once():
+    assert problems(secrets={"existing": ["stripe", "stripe"]}) == ["secrets.existing names stripe more than once"]

@@ -274,3 +274,22 @@ def test_prod_probes_hit_only_routes_the_guide_leaves_open():
     web = containers(render.render("prod").one("Deployment", "blockscore"))[0]
     paths = {web[p]["httpGet"]["path"] for p in ("startupProbe", "readinessProbe", "livenessProbe")}
     assert paths == {"/api/health"} and not paths & guarded
+
+
+@pytest.mark.parametrize("stack", ["prod", "loan-lifecycle"])
+def test_secret_values_appear_in_secrets_only(stack):
+    """Config secrets and generated passwords reach Secret data and nothing else: no
+    annotation, label, ConfigMap, env value, custom resource or stack output."""
+    import json
+
+    from tools.recording import MOCK_PASSWORD
+    from tools.stacks import PLACEHOLDER_SECRET
+
+    recording = render.render(stack)
+    for manifest in recording.manifests():
+        if manifest["kind"] == "Secret":
+            continue
+        text = json.dumps(manifest)
+        assert PLACEHOLDER_SECRET not in text and MOCK_PASSWORD not in text, (manifest["kind"], manifest["metadata"]["name"])
+    outputs = json.dumps(recording.outputs)
+    assert PLACEHOLDER_SECRET not in outputs and MOCK_PASSWORD not in outputs

@@ -61,11 +61,14 @@ def same_count_program(shape: dict[str, int]) -> Callable[[], None]:
 
 def bare_resource(type_: str, name: str) -> object:
     """One resource of this type token through the SDK's own classes: Kubernetes kinds,
-    random passwords and components; any other type as a ConfigMap."""
+    custom resources, random passwords and components; any other type as a ConfigMap."""
     import pulumi
     import pulumi_kubernetes as k8s
 
     package, module, kind = type_.split(":")
+    if package == "kubernetes" and not hasattr(k8s, module.split("/")[0].split(".")[0]):
+        # A custom resource (cert-manager, Gateway API, ...): the SDK's generic class.
+        return k8s.apiextensions.CustomResource(name, api_version=module, kind=kind, metadata={"name": name}, spec={})
     if package == "kubernetes":
         group, version = module.split("/")
         cls = getattr(getattr(getattr(k8s, group.split(".")[0]), version), kind)

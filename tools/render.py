@@ -25,6 +25,10 @@ KIND_ORDER = (
     "Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap",
     "PersistentVolumeClaim", "Service", "Job", "StatefulSet", "Deployment", "CronJob",
     "HorizontalPodAutoscaler", "PodDisruptionBudget",
+    # The edge: issuers before the certificates they sign, then the Gateway and the
+    # Middlewares that routes name, then the routes, then the policies attached to them.
+    "ClusterIssuer", "Certificate", "Gateway", "Middleware", "HTTPRoute", "Ingress",
+    "BackendTrafficPolicy", "SecurityPolicy",
 )
 COMPONENT_ORDER = (
     "shipyard:platform:Namespace",
@@ -32,10 +36,11 @@ COMPONENT_ORDER = (
     "shipyard:data:Cache",
     "shipyard:app:Secrets",
     "shipyard:app:Backend",
+    "shipyard:edge:Edge",
 )
 """Component type tokens; a type not listed goes after these, by its layer (`platform`,
 `data`, `app`), then by type token."""
-LAYER_ORDER = ("platform", "data", "app")
+LAYER_ORDER = ("platform", "data", "app", "edge")
 TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 
 

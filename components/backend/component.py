@@ -46,6 +46,8 @@ class BackendArgs:
     network: NetworkSpec = NetworkSpec()
     secrets: Sequence[EnvSecret] = ()
     """Secrets for the app's environment: database and cache URLs, API keys."""
+    secret_files: Sequence[tuple[pulumi.Input[str], str]] = ()
+    """(Secret name, directory): Secrets also mounted read-only as files in every app container."""
     egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
     """Destinations the app's pods may reach besides DNS (its database, its cache)."""
     migration_env: Sequence[k8s.core.v1.EnvVarArgs] = ()
@@ -104,8 +106,14 @@ class Backend(pulumi.ComponentResource):
             env_checksum=pulumi.Output.unsecret(
                 pulumi.Output.all(env.data, *(s.checksum for s in args.secrets)).apply(fingerprint)
             ),
-            shared_volumes=[storage.volume(v, c.metadata.name) for v, c in zip(app.volumes, claims)],
-            shared_mounts=[storage.mount(v) for v in app.volumes],
+            shared_volumes=[
+                *(storage.volume(v, c.metadata.name) for v, c in zip(app.volumes, claims)),
+                *(storage.secret_volume(f"secret-files-{i}", name) for i, (name, _) in enumerate(args.secret_files)),
+            ],
+            shared_mounts=[
+                *(storage.mount(v) for v in app.volumes),
+                *(storage.secret_mount(f"secret-files-{i}", path) for i, (_, path) in enumerate(args.secret_files)),
+            ],
         )
 
         # Set on each workload object, since checkov reads skips from the object itself.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
@@ -60,3 +61,14 @@ def holds(spec: SharedVolumeSpec, path: str) -> bool:
     """Whether `path` lies on this volume."""
     root = spec.mount_path.rstrip("/")
     return path == root or path.startswith(root + "/")
+
+
+def secret_volume(volume_name: str, secret_name: pulumi.Input[str]) -> k8s.core.v1.VolumeArgs:
+    """A Secret as files readable by the app's user only."""
+    return k8s.core.v1.VolumeArgs(
+        name=volume_name, secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret_name, default_mode=0o400)
+    )
+
+
+def secret_mount(volume_name: str, path: str) -> k8s.core.v1.VolumeMountArgs:
+    return k8s.core.v1.VolumeMountArgs(name=volume_name, mount_path=path, read_only=True)

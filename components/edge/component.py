@@ -25,6 +25,7 @@ TYPE = "shipyard:edge:Edge"
 COMPONENT = "edge"
 SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
 SOLVER_PORT = 8089
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +156,8 @@ class Edge(pulumi.ComponentResource):
                           self._traefik_router(["redirect"], secure=False, plain=True))
 
     def _ingress(self, resource_name: str, name: str, routes: list[PathRoute], tls, annotations) -> None:
+        if not self._spec.await_address:
+            annotations = {**annotations, SKIP_AWAIT: "true"}
         rules = []
         for host in dict.fromkeys(r.host for r in routes):
             paths = [

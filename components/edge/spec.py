@@ -270,6 +270,10 @@ class EdgeSpec(Spec):
     """Largest request body (16Mi); larger ones get 413 from the edge."""
     timeout_seconds: int | None = Field(default=None, ge=1, le=3600)
     """How long the edge waits for the app's response before answering 504."""
+    await_address: bool = True
+    """For `api` ingress: `up` waits until the controller has given each Ingress an address
+    (up to 10 minutes), so a missing or broken controller fails the deployment. Off only
+    where no controller runs, such as the built-in test cluster."""
     rate_limits: list[RateLimitSpec] = []
     """Requests per client address on path prefixes; the longest prefix applies."""
     cors: CorsSpec | None = None

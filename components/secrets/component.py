@@ -25,6 +25,8 @@ class AppSecretsArgs:
     generated: Sequence[str] = ()
     """Variables to fill with a random key made once and then kept."""
     length: int = 64
+    rotation: Mapping[str, int] = field(default_factory=dict)
+    """Generated variables to make anew, by number: raising it replaces the key."""
     protect: bool = False
     """Guard the Secret and the generated keys against deletion and replacement:
     a new SECRET_KEY logs every user out and breaks every signed token."""
@@ -42,11 +44,15 @@ class AppSecrets(pulumi.ComponentResource):
 
         data: dict[str, pulumi.Input[str]] = dict(args.values)
         for variable in args.generated:
+            rotation = args.rotation.get(variable)
             generated = random.RandomPassword(
                 f"{name}-{variable.lower().replace('_', '-')}",
                 length=args.length,
                 # Letters and digits only: safe in URLs, shells and .env syntax.
                 special=False,
+                # A changed keeper makes a new key. None until a first rotation, so keys
+                # made before rotation existed keep their value.
+                keepers={"rotation": str(rotation)} if rotation else None,
                 opts=keep,
             )
             data[variable] = generated.result

@@ -55,3 +55,14 @@ def test_checksum_follows_content_and_stays_secret():
     first, second = secrets(values={"A": "1"}), secrets(values={"A": "2"})
     assert first.outputs["checksum"] != second.outputs["checksum"]
     assert "checksum" in first.secret_outputs
+
+
+def test_generated_keys_keep_their_value_until_a_rotation_number_is_set():
+    def keepers(**args):
+        recording = secrets(generated=["SECRET_KEY", "JWT_SECRET_KEY"], **args)
+        return {r.name: r.inputs.get("keepers") for r in recording.resources if r.type.startswith("random:")}
+
+    # No keepers at all without rotation: keys made before rotation existed stay as they are.
+    assert set(keepers().values()) == {None}
+    rotated = keepers(rotation={"JWT_SECRET_KEY": 2})
+    assert rotated == {"shop-secrets-secret-key": None, "shop-secrets-jwt-secret-key": {"rotation": "2"}}

@@ -7,6 +7,7 @@ show (probes, images, NetworkPolicy enforcement, DNS) is listed in the README.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 
@@ -84,6 +85,26 @@ def test_an_image_change_rolls_the_web_deployment_without_losing_a_replica(dev):
     assert web["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/blockscore/backend:1.8.3"
     assert len(seen) > 5
     assert min(seen) >= web["spec"]["replicas"] == 1
+
+
+def test_a_generated_key_is_kept_by_every_up_and_replaced_only_by_a_rotation(dev):
+    namespace = dev.output("namespace")
+
+    def key() -> str:
+        return dev.kubectl("-n", namespace, "get", "secret", "blockscore-secrets", "-o", "jsonpath={.data.SECRET_KEY}").stdout
+
+    dev.set("secrets.generated[0]", "SECRET_KEY")
+    dev.up()
+    first = key()
+    assert len(base64.b64decode(first)) == 64
+    dev.up("--refresh")
+    assert key() == first
+    dev.set("secrets.rotate.SECRET_KEY", "1")
+    dev.up()
+    rotated = key()
+    assert rotated != first and len(base64.b64decode(rotated)) == 64
+    dev.up()
+    assert key() == rotated
 
 
 def test_prod_is_deployed_with_its_data_volumes_bound(prod):

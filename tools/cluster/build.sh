@@ -4,6 +4,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  v1.37.2
 #   etcd                                                               v3.7.3
 #   kwok (fake nodes and kubelets: no container runtime needed)        v0.8.0
+#   the CRDs of the add-ons the stacks use (Gateway API, cert-manager, Envoy Gateway, Traefik)
 # into ${SHIPYARD_CACHE:-~/.cache/shipyard}/cluster/<version key>/bin, outside the repo so that
 # every clone reuses them.
 #
@@ -25,8 +26,9 @@ log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 complete() {
-  local b
+  local b f
   for b in "${CLUSTER_BINARIES[@]}"; do [[ -x $CLUSTER_BIN/$b ]] || return 1; done
+  for f in "${ADDON_CRD_FILES[@]}"; do [[ -s $f ]] || return 1; done
   [[ -s $KWOK_STAGES ]]
 }
 
@@ -143,8 +145,29 @@ build_kwok() {
 total=$(date +%s)
 log "building into $CLUSTER_BIN (Go $(go env GOVERSION), modules $(go env GOMODCACHE), build cache $(go env GOCACHE))"
 k8s_outputs=(); for b in "${K8S_BINARIES[@]}"; do k8s_outputs+=("$CLUSTER_BIN/$b"); done
+# One YAML stream per add-on from the files its module ships; written under a temporary
+# name and renamed, so a half-copied set is never taken for a finished one.
+addon_crds() {
+  local dir
+  mkdir -p "$ADDON_CRDS"
+  bundle() { # add-on files...
+    local out=$ADDON_CRDS/$1.yaml f; shift
+    for f in "$@"; do printf -- '---\n'; cat "$f"; done > "$out.tmp"
+    mv -f "$out.tmp" "$out"
+  }
+  dir=$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  bundle gateway-api "$dir"/config/crd/experimental/gateway.networking.k8s.io_*.yaml
+  dir=$(module_dir "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION")
+  bundle cert-manager "$dir"/deploy/crds/*.yaml
+  dir=$(module_dir "github.com/envoyproxy/gateway@$ENVOY_GATEWAY_VERSION")
+  bundle envoy-gateway "$dir"/charts/gateway-helm/charts/crds/crds/generated/*.yaml
+  dir=$(module_dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")
+  bundle traefik "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
+}
+
 piece "kubernetes $K8S_VERSION (${K8S_BINARIES[*]})" build_kubernetes "${k8s_outputs[@]}"
 piece "etcd $ETCD_VERSION" build_etcd "$CLUSTER_BIN/etcd"
 piece "kwok $KWOK_VERSION" build_kwok "$CLUSTER_BIN/kwok" "$KWOK_STAGES"
+piece "add-on CRDs (${ADDONS[*]})" addon_crds "${ADDON_CRD_FILES[@]}"
 complete || die "some binaries are missing from $CLUSTER_BIN"
 log "control plane binaries ready in $(( $(date +%s) - total ))s; start it with tools/cluster/up.sh"

@@ -54,7 +54,25 @@ healthy() {
   k get --raw /readyz >/dev/null 2>&1 && k wait --for=condition=Ready node --all --timeout=5s >/dev/null 2>&1
 }
 
+# The add-ons' CRDs, applied whenever the cluster is brought up or found up (a cluster
+# started before an add-on was added gets it too); server-side, so re-applying is cheap.
+# A digest of what was applied skips the 5 MB apply when nothing changed.
+install_addon_crds() {
+  local f digest
+  for f in "${ADDON_CRD_FILES[@]}"; do
+    [[ -s $f ]] || die "$f is missing: run tools/cluster/build.sh first"
+  done
+  digest=$(cat "${ADDON_CRD_FILES[@]}" | sha256sum | cut -c1-64)
+  [[ $(cat "$STATE/addon-crds.sha256" 2>/dev/null) == "$digest" ]] && return
+  for f in "${ADDON_CRD_FILES[@]}"; do
+    k apply --server-side --force-conflicts --field-manager shipyard-cluster -f "$f" >/dev/null
+  done
+  k wait --for=condition=Established crd --all --timeout=60s >/dev/null
+  echo "$digest" > "$STATE/addon-crds.sha256"
+}
+
 if healthy; then
+  install_addon_crds
   log "already up and healthy (since $(cat "$STATE/READY")); KUBECONFIG=$KUBECONFIG_FILE"
   echo "$KUBECONFIG_FILE"
   exit 0
@@ -347,6 +365,7 @@ wait_for kwok 60 k wait --for=condition=Ready node --all --timeout=1s
 # Pods are refused until their namespace has its default ServiceAccount (the controller
 # manager creates it); waiting here saves the first apply a confusing error.
 wait_for kube-controller-manager 60 k -n default get serviceaccount default
+install_addon_crds
 
 date -u +%FT%TZ > "$STATE/READY"
 finished=1

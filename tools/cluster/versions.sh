@@ -18,5 +18,19 @@ CLUSTER_BIN=$CLUSTER_DIR/bin
 # kwok's stage definitions (how fake nodes and pods move through their lifecycle), taken
 # from its module at build time so up.sh never needs Go or the network.
 KWOK_STAGES=$CLUSTER_DIR/share/kwok-stages.yaml
+# The CRDs of the cluster add-ons the stacks use (no controllers: the simulated cluster runs
+# nothing), so their custom resources are stored and validated as on a real cluster. Taken
+# from the add-ons' Go modules at build time into ADDON_CRDS/<add-on>.yaml. Gateway API
+# v1.4.0 (experimental channel, a superset of standard) is the release the proxy implements.
+GATEWAY_API_VERSION=v1.4.0
+CERT_MANAGER_VERSION=v1.21.2
+ENVOY_GATEWAY_VERSION=v1.9.1
+# shellcheck source=tools/edge/versions.sh source-path=SCRIPTDIR/..
+source "$(dirname "${BASH_SOURCE[0]}")/../edge/versions.sh"
+ADDON_CRDS=$CLUSTER_DIR/share/crds
+ADDONS=(gateway-api cert-manager envoy-gateway traefik)
+ADDON_CRD_FILES=()
+for _addon in "${ADDONS[@]}"; do ADDON_CRD_FILES+=("$ADDON_CRDS/$_addon.yaml"); done
+unset _addon
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 CLUSTER_BINARIES=("${K8S_BINARIES[@]}" etcd kwok)

@@ -19,7 +19,7 @@ log() { printf '[edge %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # Fast path first: nothing here may touch Go, so a no-op run stays well under a second.
-if [[ -z ${FORCE:-} && -x $TRAEFIK_BIN && -s $GATEWAY_API_CRDS && -s $TRAEFIK_CRDS ]]; then
+if [[ -z ${FORCE:-} && -x $TRAEFIK_BIN ]]; then
   log "up to date: $TRAEFIK_BIN"
   exit 0
 fi
@@ -62,21 +62,7 @@ build_traefik() {
   mv -f "$EDGE_BIN/.traefik.tmp" "$TRAEFIK_BIN"
 }
 
-copy_crds() {
-  local dir
-  dir=$(module_dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")
-  mkdir -p "$EDGE_SHARE"
-  # Traefik's own test fixture of the Gateway API release it implements (standard and
-  # experimental channels), and its CRD reference.
-  cp "$dir/integration/fixtures/k8s/00-experimental-v1.4.0.yml" "$GATEWAY_API_CRDS.tmp"
-  cp "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$TRAEFIK_CRDS.tmp"
-  chmod u+w "$GATEWAY_API_CRDS.tmp" "$TRAEFIK_CRDS.tmp"
-  mv -f "$GATEWAY_API_CRDS.tmp" "$GATEWAY_API_CRDS"
-  mv -f "$TRAEFIK_CRDS.tmp" "$TRAEFIK_CRDS"
-}
-
 total=$(date +%s)
 log "building into $EDGE_BIN (Go $(go env GOVERSION), modules $(go env GOMODCACHE), build cache $(go env GOCACHE))"
 piece "traefik $TRAEFIK_VERSION" build_traefik "$TRAEFIK_BIN"
-piece "Gateway API and Traefik CRDs" copy_crds "$GATEWAY_API_CRDS" "$TRAEFIK_CRDS"
 log "traefik ready in $(( $(date +%s) - total ))s: $("$TRAEFIK_BIN" version | head -1)"

@@ -15,9 +15,3 @@ SHIPYARD_CACHE=${SHIPYARD_CACHE:-$HOME/.cache/shipyard}
 EDGE_DIR=$SHIPYARD_CACHE/edge/$EDGE_KEY
 EDGE_BIN=$EDGE_DIR/bin
 TRAEFIK_BIN=$EDGE_BIN/traefik
-# The CRDs the proxy reads (Gateway API v1.4, as this Traefik implements it, and Traefik's own:
-# Middleware and friends), copied from the Traefik module at build time, so the tests that run
-# the proxy against the local cluster need neither Go nor the network.
-EDGE_SHARE=$EDGE_DIR/share
-GATEWAY_API_CRDS=$EDGE_SHARE/gateway-api-crds.yaml
-TRAEFIK_CRDS=$EDGE_SHARE/traefik-crds.yaml

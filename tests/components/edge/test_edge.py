@@ -192,3 +192,12 @@ def test_self_signed_and_existing_issuers():
     existing = edge(api="ingress", controller="nginx", securityHeaders=None, tls={"issuer": "existing", "issuerName": "letsencrypt"})
     assert existing.find("ClusterIssuer") == [] and existing.find("NetworkPolicy", "shop-acme-solver") == []
     assert annotations(existing, "shop")["cert-manager.io/cluster-issuer"] == "letsencrypt"
+
+
+def test_ingresses_are_awaited_unless_no_controller_runs():
+    def skip(**options: Any) -> set[str | None]:
+        recording = edge(api="ingress", controller="nginx", securityHeaders=None, rateLimits=LIMITS[:1], **options)
+        return {annotations(recording, i.object_name).get("pulumi.com/skipAwait") for i in recording.find("Ingress")}
+
+    assert skip() == {None}
+    assert skip(awaitAddress=False) == {"true"}
