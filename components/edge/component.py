@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from components import network
 from components.edge import certificates, envoy, gateway, nginx, traefik
 from components.edge.routes import PathRoute, plan
-from components.edge.spec import EdgeSpec
+from components.edge.spec import APP_SERVICE, EdgeSpec
 from components.naming import AppIdentity, k8s_name
 
 TYPE = "shipyard:edge:Edge"
@@ -34,7 +34,8 @@ class EdgeArgs:
     identity: AppIdentity
     spec: EdgeSpec
     services: Mapping[str, pulumi.Input[str]]
-    """The app's Services by route name (`web`), all listening on `service_port`."""
+    """The app's Services by route name (`web`), all listening on `service_port`; any
+    other name a route gives is a Service of that name, on the route's own port."""
     service_port: int
     ingress_namespace: str
     """Where the proxy runs: the only namespace ACME's HTTP-01 checks may come from."""
@@ -116,6 +117,12 @@ class Edge(pulumi.ComponentResource):
             opts=self._child,
         )
 
+    def _backend(self, route: PathRoute) -> tuple[pulumi.Input[str], int]:
+        """The Service and port a route sends to."""
+        if route.port is None:
+            return self._args.services[route.service], self._args.service_port
+        return route.service, route.port
+
     def _route_name(self, route: PathRoute) -> str:
         index = [h.name for h in self._spec.hosts].index(route.host)
         return k8s_name(self._app, *([f"h{index}"] if index else []), _slug(route.path))
@@ -151,7 +158,7 @@ class Edge(pulumi.ComponentResource):
                 annotations.update(self._traefik_router(chain, secure=spec.tls.enabled, plain=not spec.force_https))
             self._ingress(f"{self._name}-ingress-{_slug(key) if key else 'main'}", name, members, tls, annotations)
         if spec.controller == "traefik" and spec.force_https:
-            redirect = [PathRoute(host, "/", "web") for host in hosts]
+            redirect = [PathRoute(host, "/", APP_SERVICE) for host in hosts]
             self._ingress(f"{self._name}-ingress-redirect", k8s_name(self._app, "redirect"), redirect, None,
                           self._traefik_router(["redirect"], secure=False, plain=True))
 
@@ -164,8 +171,8 @@ class Edge(pulumi.ComponentResource):
                 k8s.networking.v1.HTTPIngressPathArgs(
                     path=r.path, path_type="Prefix",
                     backend=k8s.networking.v1.IngressBackendArgs(service=k8s.networking.v1.IngressServiceBackendArgs(
-                        name=self._args.services[r.service],
-                        port=k8s.networking.v1.ServiceBackendPortArgs(number=self._args.service_port),
+                        name=self._backend(r)[0],
+                        port=k8s.networking.v1.ServiceBackendPortArgs(number=self._backend(r)[1]),
                     )),
                 )
                 for r in routes if r.host == host
@@ -264,8 +271,7 @@ class Edge(pulumi.ComponentResource):
                 extensions.append(gateway.extension_ref(
                     self._traefik_made[self._traefik_rate_limit(route.rate_limit.path, route.rate_limit)]))
             self._custom(f"{self._name}-route-{name}", gateway.API_VERSION, "HTTPRoute", self._metadata(name),
-                         gateway.route_spec(secure_parents(route.host), route.host, route.path,
-                                            self._args.services[route.service], self._args.service_port,
+                         gateway.route_spec(secure_parents(route.host), route.host, route.path, *self._backend(route),
                                             response_headers=headers, timeout_seconds=spec.timeout_seconds,
                                             extension_filters=extensions))
             if spec.controller == "envoy-gateway":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.edge.spec import EdgeSpec, HostSpec, RateLimitSpec
+from components.edge.spec import EdgeSpec, HostSpec, RateLimitSpec, RouteSpec
 
 
 @dataclass(frozen=True)
@@ -18,29 +18,31 @@ class PathRoute:
     host: str
     path: str
     service: str
+    port: int | None = None
+    """None for the app's own Service, whose port the Edge knows."""
     rate_limit: RateLimitSpec | None = None
 
 
-def service_for(host: HostSpec, path: str) -> str | None:
-    """The Service of the longest route prefix covering `path`, or None if none does."""
+def route_for(host: HostSpec, path: str) -> RouteSpec | None:
+    """The route of the longest prefix covering `path`, or None if none does."""
     covering = [r for r in host.routes if path.startswith(r.path)]
-    return max(covering, key=lambda r: len(r.path)).service if covering else None
+    return max(covering, key=lambda r: len(r.path)) if covering else None
 
 
 def uncovered_limits(spec: EdgeSpec) -> list[str]:
     """Rate-limited paths that no host routes anywhere: a limit on nothing is a mistake.
     A limit applies on every host that routes its path."""
     return [limit.path for limit in spec.rate_limits
-            if all(service_for(host, limit.path) is None for host in spec.hosts)]
+            if all(route_for(host, limit.path) is None for host in spec.hosts)]
 
 
 def plan(spec: EdgeSpec) -> list[PathRoute]:
     """Every host's routes, then one route per rate limit and host."""
-    routes = [PathRoute(host.name, route.path, route.service) for host in spec.hosts for route in host.routes]
+    routes = [PathRoute(host.name, route.path, route.service, route.port) for host in spec.hosts for route in host.routes]
     for host in spec.hosts:
         for limit in spec.rate_limits:
-            service = service_for(host, limit.path)
-            if service is not None:
+            covering = route_for(host, limit.path)
+            if covering is not None:
                 routes = [r for r in routes if not (r.host == host.name and r.path == limit.path)]
-                routes.append(PathRoute(host.name, limit.path, service, limit))
+                routes.append(PathRoute(host.name, limit.path, covering.service, covering.port, limit))
     return routes

@@ -56,11 +56,26 @@ HostName = Annotated[str, AfterValidator(_host_name)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 
 
+APP_SERVICE = "web"
+"""The route target that means the app's own web Service."""
+
+
 class RouteSpec(Spec):
     path: PathPrefix = "/"
     """Requests whose path starts with this go to `service`; the longest prefix wins."""
-    service: Literal["web"] = "web"
-    """Which of the app's Services serves them."""
+    service: str = Field(default=APP_SERVICE, pattern=DNS_LABEL)
+    """`web`, the app's own Service, or the name of another Service in the stack's
+    namespace (a frontend, a docs site), with its `port`."""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """The port of a Service other than `web` (web's is known)."""
+
+    @model_validator(mode="after")
+    def _port_for_other_services(self) -> RouteSpec:
+        if self.service != APP_SERVICE and self.port is None:
+            raise rule_error(f"`service` {self.service} is not the app's own, so `port` is required")
+        if self.service == APP_SERVICE and self.port is not None:
+            raise rule_error("`port` is for other Services; web's port is the app's")
+        return self
 
 
 class HostSpec(Spec):

@@ -201,3 +201,15 @@ def test_ingresses_are_awaited_unless_no_controller_runs():
 
     assert skip() == {None}
     assert skip(awaitAddress=False) == {"true"}
+
+
+def test_paths_can_go_to_other_services_of_the_namespace():
+    hosts = [{"name": "bikes.example.com", "routes": [{"path": "/"}, {"path": "/docs/", "service": "docs", "port": 8080}]}]
+    found = routes(edge(hosts=hosts, controller="traefik", rateLimits=[{"path": "/docs/api/", "requests": 1}]))
+    assert found["shop-docs"]["rules"][0]["backendRefs"] == [{"kind": "Service", "name": "docs", "port": 8080}]
+    # A limit under /docs/ goes where /docs/ goes.
+    assert found["shop-docs-api"]["rules"][0]["backendRefs"] == [{"kind": "Service", "name": "docs", "port": 8080}]
+    assert found["shop-root"]["rules"][0]["backendRefs"] == [{"kind": "Service", "name": "shop", "port": 80}]
+    ingress = edge(api="ingress", controller="traefik", hosts=hosts).one("Ingress", "shop")
+    backends = [p["backend"]["service"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    assert backends == [{"name": "shop", "port": {"number": 80}}, {"name": "docs", "port": {"number": 8080}}]

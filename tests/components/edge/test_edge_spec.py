@@ -138,3 +138,9 @@ def test_an_existing_gateway_is_named_and_keeps_its_certificates():
 def test_every_problem_is_reported_at_once():
     found = problems(hosts=[{"name": "API.example.com"}], tls={"issuer": "acme"})
     assert "edge.hosts[0].name" in found and "acmeEmail" in found
+
+
+def test_another_service_needs_its_port_and_web_takes_none():
+    assert "service docs is not the app's own, so edge.hosts[0].routes[0].port is required" in problems(
+        hosts=[{"name": "a.example.com", "routes": [{"path": "/", "service": "docs"}]}])
+    assert "port is for other Services" in problems(hosts=[{"name": "a.example.com", "routes": [{"port": 80}]}])
