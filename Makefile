@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge e2e-tools up down preview e2e
+.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge promtool e2e-tools up down preview e2e
 
 venv: $(STAMP)
 
@@ -90,6 +90,11 @@ e2e-tools:
 ## cold); the end-to-end tier runs it in front of a test server
 edge:
 	bash tools/edge/build.sh
+
+## make promtool: Prometheus' promtool, from its Go module, into ~/.cache/shipyard (about 5
+## minutes cold), for checking and unit-testing alerting rules
+promtool:
+	bash tools/monitoring/build.sh
 
 ## make e2e: the end-to-end tier, `pulumi up` of dev and prod into the built-in cluster, and a real
 ## proxy configured from a stack's edge objects (tests/e2e); builds the engine, the cluster and

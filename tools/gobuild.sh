@@ -24,11 +24,16 @@ piece() { # name function outputs...
   PIECE_LOG=
   log "$name: built in $(( $(date +%s) - start ))s"
 }
+# The terminal's stderr, kept: a piece that fails under `set -e` exits the script while its
+# output still goes to its log, and the summary below must reach the terminal, not the log.
+exec {TERMINAL_STDERR}>&2
 show_failed_piece() {
   local rc=$?
   if [[ $rc != 0 && -n $PIECE_LOG ]]; then
-    tail -n 40 "$PIECE_LOG" >&2
-    log "failed (exit $rc); full log: $PIECE_LOG"
+    {
+      tail -n 40 "$PIECE_LOG"
+      log "failed (exit $rc); full log: $PIECE_LOG"
+    } >&"$TERMINAL_STDERR" 2>&1
   fi
 }
 trap show_failed_piece EXIT
@@ -58,4 +63,19 @@ inherit_replaces_of() { # module@version
   flags=$(inherited_replaces "$(module_gomod "$1")")
   # shellcheck disable=SC2086 # one flag per word
   if [[ -n $flags ]]; then go mod edit $flags; fi
+}
+
+# The start of a build of one static binary: exit at once when it is there and FORCE is unset
+# (nothing touches Go then, so a no-op run stays well under a second), else check for the
+# tools and make the directories.
+one_binary_or_exit() { # binary what
+  if [[ -z ${FORCE:-} && -x $1 ]]; then
+    log "up to date: $1"
+    exit 0
+  fi
+  command -v go >/dev/null || die "Go is needed ($2 is built from the Go module proxy)"
+  command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
+  # CGO off: a static binary that does not depend on this machine's libc (as upstream ships it).
+  export CGO_ENABLED=0
+  mkdir -p "$(dirname "$1")" "$WORK"
 }

@@ -201,8 +201,10 @@ def test_bodies_over_the_limit_get_413_from_the_proxy(proxy):
 
 
 def test_the_rate_limit_answers_429_past_its_rate(proxy):
-    # 10 per second with a burst of 20, per client: 60 requests as fast as curl goes
-    # (each a new process, far above 10 a second) must meet the limit.
+    # 60 a minute with a burst of 20, per client: 60 requests as fast as curl goes
+    # (each a new process, many a second) must meet the limit after the burst.
     statuses = [request(proxy, "GET", "/loans")[0] for _ in range(60)]
-    assert statuses.count(429) > 0, statuses
-    assert statuses[:15].count(200) == 15, statuses
+    assert set(statuses) == {200, 429}, statuses
+    # At most the burst plus a token a second passes; the earlier tests took a few.
+    assert 5 <= statuses.count(200) <= 30, statuses
+    assert statuses[0] == 200, statuses

@@ -52,6 +52,7 @@ stop_recorded() {
 wipe_state() {
   [[ -d $STATE ]] || return 0
   rm -rf "$STATE"/{pki,logs,data} "$STATE"/*.kubeconfig "$STATE"/.*.pid \
-         "$KUBECONFIG_FILE" "$PIDS" "$STATE/READY" "$STATE/nodes-and-storage.yaml"
+         "$KUBECONFIG_FILE" "$PIDS" "$STATE/READY" "$STATE/nodes-and-storage.yaml" \
+         "$STATE/kwok-stages.yaml" "$STATE/addon-crds.sha256"
   rmdir "$STATE" 2>/dev/null || log "left $STATE in place: it holds files up.sh did not create"
 }

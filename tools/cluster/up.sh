@@ -56,7 +56,8 @@ healthy() {
 
 # The add-ons' CRDs, applied whenever the cluster is brought up or found up (a cluster
 # started before an add-on was added gets it too); server-side, so re-applying is cheap.
-# A digest of what was applied skips the 5 MB apply when nothing changed.
+# A digest of what was applied skips the 5 MB apply when nothing changed; it lives in the
+# cluster's state, which tools/cluster/down.sh removes with the cluster.
 install_addon_crds() {
   local f digest
   for f in "${ADDON_CRD_FILES[@]}"; do

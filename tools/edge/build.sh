@@ -18,21 +18,9 @@ WORK=$EDGE_DIR/work
 log() { printf '[edge %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Fast path first: nothing here may touch Go, so a no-op run stays well under a second.
-if [[ -z ${FORCE:-} && -x $TRAEFIK_BIN ]]; then
-  log "up to date: $TRAEFIK_BIN"
-  exit 0
-fi
-
-command -v go >/dev/null || die "Go is needed (Traefik is built from the Go module proxy)"
-command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
-
-# CGO off: a static binary that does not depend on this machine's libc (as upstream ships it).
-export CGO_ENABLED=0
-mkdir -p "$EDGE_BIN" "$WORK"
-
 # shellcheck source=../gobuild.sh
 source "$HERE/../gobuild.sh"
+one_binary_or_exit "$TRAEFIK_BIN" Traefik
 
 build_traefik() {
   local d=$WORK/traefik gomod
