@@ -33,9 +33,13 @@ def test_loan_lifecycle_connects_through_pgbouncer():
     ini = recording.one("ConfigMap", "loan-backend-db-pooler")["data"]["pgbouncer.ini"]
     assert "pool_mode = transaction" in ini and "max_client_conn = 100" in ini and "default_pool_size = 20" in ini
     job = step(recording.one("Job"), "migrate")
+    # Past the pooler, for the URL and for tools that read libpq's variables alike.
     assert {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in job["env"]} == {
-        "DATABASE_URL": "DATABASE_DIRECT_URL", "SQLALCHEMY_DATABASE_URI": "DATABASE_DIRECT_URL"
+        "DATABASE_URL": "DATABASE_DIRECT_URL", "SQLALCHEMY_DATABASE_URI": "DATABASE_DIRECT_URL",
+        "PGHOST": "DATABASE_DIRECT_HOST", "PGPORT": "DATABASE_DIRECT_PORT",
     }
+    assert env["DATABASE_DIRECT_HOST"].startswith("loan-backend-db.") and env["DATABASE_DIRECT_PORT"] == "5432"
+    assert env["PGHOST"].startswith("loan-backend-db-pooler.")
 
 
 def test_every_stack_passes_strict_schema_validation(rendered):

@@ -80,10 +80,10 @@ class Database(DataStore):
                 k8s.core.v1.EnvVarArgs(
                     name=variable,
                     value_from=k8s.core.v1.EnvVarSourceArgs(
-                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=app_secret.metadata.name, key="DATABASE_DIRECT_URL")
+                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=app_secret.metadata.name, key=key)
                     ),
                 )
-                for variable in ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI")
+                for variable, key in urls.DIRECT_KEYS.items()
             ]
             self.client_egress.append(pooler.client_egress)
         else:

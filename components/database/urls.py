@@ -23,6 +23,17 @@ def connection_env(*, user: str, password: str, host: str, port: int, database: 
     }
 
 
+DIRECT_KEYS = {
+    "DATABASE_URL": "DATABASE_DIRECT_URL",
+    "SQLALCHEMY_DATABASE_URI": "DATABASE_DIRECT_URL",
+    "PGHOST": "DATABASE_DIRECT_HOST",
+    "PGPORT": "DATABASE_DIRECT_PORT",
+}
+"""What a job that must bypass the pooler reads instead: variable -> key of the app Secret."""
+
+
 def with_direct(pooled: dict[str, str], direct: dict[str, str]) -> dict[str, str]:
-    """Pooled settings for the app, plus the direct URL for migrations and backups."""
-    return {**pooled, "DATABASE_DIRECT_URL": direct["DATABASE_URL"]}
+    """Pooled settings for the app, plus the direct ones for migrations and backups: the URL,
+    and the host and port for tools that read libpq's variables."""
+    return {**pooled, "DATABASE_DIRECT_URL": direct["DATABASE_URL"],
+            "DATABASE_DIRECT_HOST": direct["PGHOST"], "DATABASE_DIRECT_PORT": direct["PGPORT"]}

@@ -218,7 +218,9 @@ def test_migrations_bypass_the_pooler():
 
     outputs = run_components(program).outputs["migration_env"]
     assert outputs == [{"name": "DATABASE_URL", "key": "DATABASE_DIRECT_URL"},
-                       {"name": "SQLALCHEMY_DATABASE_URI", "key": "DATABASE_DIRECT_URL"}]
+                       {"name": "SQLALCHEMY_DATABASE_URI", "key": "DATABASE_DIRECT_URL"},
+                       {"name": "PGHOST", "key": "DATABASE_DIRECT_HOST"},
+                       {"name": "PGPORT", "key": "DATABASE_DIRECT_PORT"}]
 
 
 def test_init_script_is_mounted_executable(default):

@@ -38,7 +38,8 @@ def stack():
 @pytest.fixture(scope="module")
 def secret(rendered, server, pooler) -> dict[str, str]:
     """The database Secret's connection values, pointed at the test servers."""
-    return {"DATABASE_URL": pooler, "DATABASE_DIRECT_URL": url_at(rendered, server["port"])}
+    return {"DATABASE_URL": pooler, "DATABASE_DIRECT_URL": url_at(rendered, server["port"]),
+            "DATABASE_DIRECT_HOST": "127.0.0.1", "DATABASE_DIRECT_PORT": str(server["port"])}
 
 
 def environment(container: dict[str, Any], secret: dict[str, str]) -> dict[str, str]:
