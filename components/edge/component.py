@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from components import network
 from components.edge import certificates, envoy, gateway, nginx, traefik
 from components.edge.routes import PathRoute, plan
-from components.edge.spec import APP_SERVICE, EdgeSpec
+from components.edge.spec import APP_SERVICE, EdgeSpec, RateLimitSpec
 from components.naming import AppIdentity, k8s_name
 
 TYPE = "shipyard:edge:Edge"
@@ -53,6 +53,7 @@ class Edge(pulumi.ComponentResource):
         self._name, self._args, self._spec = name, args, args.spec
         self._app = args.identity.name
         self._child = pulumi.ResourceOptions(parent=self)
+        self._rate_limits: dict[str, str] = {}
         spec = args.spec
         hosts = [h.name for h in spec.hosts]
         issuer = self._cluster_issuer()
@@ -68,13 +69,8 @@ class Edge(pulumi.ComponentResource):
 
     # -- shared ------------------------------------------------------------------------
 
-    def _metadata(self, name: str, annotations: dict[str, Any] | None = None, namespace=None) -> dict[str, Any]:
-        return {
-            "name": name,
-            "namespace": namespace if namespace is not None else self._args.namespace,
-            "labels": self._args.identity.labels(COMPONENT),
-            **({"annotations": annotations} if annotations else {}),
-        }
+    def _metadata(self, name: str) -> dict[str, Any]:
+        return {"name": name, "namespace": self._args.namespace, "labels": self._args.identity.labels(COMPONENT)}
 
     def _custom(self, resource_name: str, api_version: str, kind: str, metadata: dict[str, Any],
                 spec: dict[str, Any]) -> k8s.apiextensions.CustomResource:
@@ -152,7 +148,7 @@ class Edge(pulumi.ComponentResource):
             if spec.controller == "nginx":
                 annotations.update(nginx.annotations(spec, limit))
             elif spec.controller == "traefik":
-                chain = [m for m in ("headers", "body") if m in middlewares]
+                chain = [middlewares[m] for m in ("headers", "body") if m in middlewares]
                 if limit is not None:
                     chain.append(self._traefik_rate_limit(key, limit))
                 annotations.update(self._traefik_router(chain, secure=spec.tls.enabled, plain=not spec.force_https))
@@ -160,7 +156,7 @@ class Edge(pulumi.ComponentResource):
         if spec.controller == "traefik" and spec.force_https:
             redirect = [PathRoute(host, "/", APP_SERVICE) for host in hosts]
             self._ingress(f"{self._name}-ingress-redirect", k8s_name(self._app, "redirect"), redirect, None,
-                          self._traefik_router(["redirect"], secure=False, plain=True))
+                          self._traefik_router([middlewares["redirect"]], secure=False, plain=True))
 
     def _ingress(self, resource_name: str, name: str, routes: list[PathRoute], tls, annotations) -> None:
         if not self._spec.await_address:
@@ -206,23 +202,23 @@ class Edge(pulumi.ComponentResource):
                 made[role] = self._middleware(role, spec)
         if self._spec.api == "ingress" and self._spec.force_https:
             made["redirect"] = self._middleware("redirect", traefik.redirect_spec())
-        self._traefik_made = made
         return made
 
-    def _traefik_rate_limit(self, path: str, limit) -> str:
+    def _traefik_rate_limit(self, path: str, limit: RateLimitSpec) -> str:
+        """The rateLimit Middleware of a path, made once however many hosts route it."""
         key = f"limit-{_slug(path)}"
-        if key not in self._traefik_made:
-            self._traefik_made[key] = self._middleware(key, traefik.rate_limit_spec(limit))
-        return key
+        if key not in self._rate_limits:
+            self._rate_limits[key] = self._middleware(key, traefik.rate_limit_spec(limit))
+        return self._rate_limits[key]
 
-    def _traefik_router(self, roles: list[str], *, secure: bool, plain: bool) -> dict[str, Any]:
+    def _traefik_router(self, middlewares: list[str], *, secure: bool, plain: bool) -> dict[str, Any]:
         entrypoints = [e for e, on in (("web", plain), ("websecure", secure)) if on]
         annotations: dict[str, Any] = {"traefik.ingress.kubernetes.io/router.entrypoints": ",".join(entrypoints)}
         if secure:
             annotations["traefik.ingress.kubernetes.io/router.tls"] = "true"
-        if roles:
-            annotations[traefik.MIDDLEWARES_ANNOTATION] = pulumi.Output.all(self._args.namespace).apply(
-                lambda ns, names=[self._traefik_made[r] for r in roles]: ",".join(traefik.reference(ns[0], n) for n in names)
+        if middlewares:
+            annotations[traefik.MIDDLEWARES_ANNOTATION] = pulumi.Output.from_input(self._args.namespace).apply(
+                lambda ns: ",".join(traefik.reference(ns, name) for name in middlewares)
             )
         return annotations
 
@@ -268,8 +264,7 @@ class Edge(pulumi.ComponentResource):
             names.append(name)
             extensions = [gateway.extension_ref(middlewares[r]) for r in ("headers", "body") if r in middlewares]
             if route.rate_limit is not None and spec.controller == "traefik":
-                extensions.append(gateway.extension_ref(
-                    self._traefik_made[self._traefik_rate_limit(route.rate_limit.path, route.rate_limit)]))
+                extensions.append(gateway.extension_ref(self._traefik_rate_limit(route.rate_limit.path, route.rate_limit)))
             self._custom(f"{self._name}-route-{name}", gateway.API_VERSION, "HTTPRoute", self._metadata(name),
                          gateway.route_spec(secure_parents(route.host), route.host, route.path, *self._backend(route),
                                             response_headers=headers, timeout_seconds=spec.timeout_seconds,

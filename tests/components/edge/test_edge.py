@@ -50,7 +50,7 @@ def test_acme_answers_http01_through_the_gateway_and_the_solver_pods_are_reachab
     assert issuer["server"] == "https://acme-v02.api.letsencrypt.org/directory"
     assert issuer["email"] == "ops@example.com"
     [solver] = issuer["solvers"]
-    assert solver["http01"]["gatewayHTTPRoute"]["parentRefs"][0] | {} == {
+    assert solver["http01"]["gatewayHTTPRoute"]["parentRefs"][0] == {
         "group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "shop", "namespace": "shop-test", "sectionName": "http",
     }
     policy = recording.one("NetworkPolicy", "shop-acme-solver")["spec"]
