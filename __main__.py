@@ -10,6 +10,8 @@ import pulumi
 
 import stack_config
 from components.backend import SERVICE_PORT, Backend, BackendArgs, EnvSecret, roles
+from components.backup import DATABASE_CLIENTS as BACKUP_CLIENTS
+from components.backup import Backup, BackupArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
@@ -52,8 +54,10 @@ for store_type, store_args, spec, role in data_stores:
                 identity=identity,
                 spec=spec,
                 clients=roles.serving(app),
-                # The migration connects to the database itself; no other store needs it.
-                direct_clients=roles.one_off(app) if role == "database" else (),
+                # The migration and the backups connect to the database itself; no other
+                # store has such clients.
+                direct_clients=[*roles.one_off(app), *(BACKUP_CLIENTS if spec.backup.enabled else ())]
+                if role == "database" else (),
                 metrics_namespace=config.network.metrics_namespace,
                 protect=production,
             ),
@@ -65,6 +69,23 @@ for store_type, store_args, spec, role in data_stores:
         egress += store.client_egress
         migration_env += store.migration_env
         migration_wait += store.migration_wait
+
+if database is not None and config.database.backup.enabled:
+    Backup(
+        f"{app.name}-backup",
+        BackupArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=config.database.backup,
+            database=config.database.name,
+            image=database.server_image,
+            connection=database.connection,
+            direct=database.migration_env,
+            database_egress=database.client_egress,
+            extensions=config.database.extensions,
+            protect=production,
+        ),
+    )
 
 secret_files = []
 if not config.secrets.empty:

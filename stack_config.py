@@ -29,8 +29,14 @@ PROJECT = "shipyard"
 # Config namespaces that belong to the providers this program uses; any other
 # namespace is most likely a misspelt project name.
 PROVIDER_NAMESPACES = frozenset({"kubernetes", "random", "docker", "pulumi"})
-# Fields that hold credentials: their top-level key must be stored encrypted.
-SECRET_FIELDS = {"secrets": "values", "database": "url", "cache": "url", "broker": "url"}
+# Fields that hold credentials (dotted paths inside a key): their top-level key must be
+# stored encrypted.
+SECRET_FIELDS = {
+    "secrets": ("values",),
+    "database": ("url", "backup.offsite.accessKeyId", "backup.offsite.secretAccessKey"),
+    "cache": ("url",),
+    "broker": ("url",),
+}
 
 
 class StackConfig(Spec):
@@ -83,14 +89,17 @@ def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) ->
     """Parse and validate a stack's config, or raise `ConfigError` naming every bad key."""
     problems: list[str] = []
     secret_keys = set(secret_keys)
-    for key, field in SECRET_FIELDS.items():
+    for key, fields in SECRET_FIELDS.items():
         text = raw.get(f"{PROJECT}:{key}")
-        if text and f"{PROJECT}:{key}" not in secret_keys and _has(text, field):
-            name = f"{key}.{field}" + (".NAME" if key == "secrets" else "")
-            problems.append(
-                f"{key}.{field}: stored in clear text; set it with "
-                f"`pulumi config set --secret --path '{name}' VALUE`"
-            )
+        if not text or f"{PROJECT}:{key}" in secret_keys:
+            continue
+        for field in fields:
+            if _has(text, field):
+                name = f"{key}.{field}" + (".NAME" if key == "secrets" else "")
+                problems.append(
+                    f"{key}.{field}: stored in clear text; set it with "
+                    f"`pulumi config set --secret --path '{name}' VALUE`"
+                )
     values: dict[str, object] = {}
     for key, text in sorted(raw.items()):
         namespace, _, name = key.partition(":")
@@ -114,9 +123,13 @@ def load(raw: Mapping[str, str], stack: str, secret_keys: Iterable[str] = ()) ->
     return config
 
 
-def _has(text: str, field: str) -> bool:
+def _has(text: str, path: str) -> bool:
+    """Whether the JSON object `text` has a value at the dotted `path`."""
     try:
-        return bool(json.loads(text).get(field))
+        value = json.loads(text)
+        for part in path.split("."):
+            value = value.get(part)
+        return bool(value)
     except (json.JSONDecodeError, AttributeError):
         return False
 

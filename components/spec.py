@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.quantities import MemoryQuantity
+
 
 class Spec(BaseModel):
     model_config = ConfigDict(
@@ -57,3 +59,12 @@ def spec_type(annotation: object) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+class StorageSpec(Spec):
+    """A volume claim: its size and class. Data volumes are kept when their pods go."""
+
+    size: MemoryQuantity = "10Gi"
+    """Capacity of the volume claim."""
+    storage_class: str | None = None
+    """StorageClass of the claim; the cluster's default when not given."""

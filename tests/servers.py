@@ -1,4 +1,4 @@
-"""Real PostgreSQL, PgBouncer and Redis servers for the tests, on loopback and free ports.
+"""Real PostgreSQL, PgBouncer, Redis and S3 servers for the tests, on loopback and free ports.
 
 `make test` installs them (tools/ensure-servers.sh). A test marked `needs_postgres`,
 `needs_pgbouncer` or `needs_redis` FAILS when its server is missing, with the command
@@ -28,6 +28,8 @@ PSQL = shutil.which("psql")  # the client the tests talk to PostgreSQL with; sam
 REDIS_SERVER = shutil.which("redis-server")
 # Debian installs pgbouncer in /usr/sbin, which is not on every PATH.
 PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+# The off-site copy's client, from Debian; the S3 server it talks to is moto's, from PyPI.
+RCLONE = shutil.which("rclone")
 
 OPT_OUT = "SHIPYARD_SKIP_REAL_SERVERS"
 """Set to 1 to skip, rather than fail, the tests whose server is not installed."""
@@ -46,11 +48,13 @@ SERVERS = {
     "postgresql": RealServer("PostgreSQL", "postgresql", lambda: POSTGRES_BIN is not None and PSQL is not None),
     "pgbouncer": RealServer("PgBouncer", "pgbouncer", lambda: PGBOUNCER is not None),
     "redis": RealServer("redis-server", "redis-server", lambda: REDIS_SERVER is not None),
+    "rclone": RealServer("rclone", "rclone", lambda: RCLONE is not None),
 }
 
 needs_postgres = pytest.mark.real_server("postgresql")
 needs_pgbouncer = pytest.mark.real_server("pgbouncer")
 needs_redis = pytest.mark.real_server("redis")
+needs_rclone = pytest.mark.real_server("rclone")
 
 
 def opted_out() -> bool:

@@ -34,6 +34,9 @@ def test_prod():
         *reaches("migration", ("database", 5432), ("internet", EVERY_PORT), DNS),
         # Data servers open nothing but DNS.
         *reaches("database", DNS), *reaches("cache", DNS), *reaches("broker", DNS),
+        # Backups reach the database and the object store (HTTPS); the drill, nothing.
+        *reaches("backup", ("database", 5432), ("internet", 443), DNS),
+        *reaches("restore-drill", DNS),
         ("namespace/envoy-gateway-system", "web", 5000),
         ("namespace/monitoring", "database", 9187),
         ("namespace/monitoring", "cache", 9121),

@@ -8,6 +8,7 @@ import pytest
 
 from components.annotations import SINGLETON
 from components.backend.component import ENV_SECRETS_SKIP, SCHEDULER_REASON
+from components.backup.component import SKIPS as BACKUP_SKIPS
 from components.cache.component import SINGLE_PRIMARY as REDIS_PRIMARY
 from components.database.component import SINGLE_PRIMARY
 from components.datastore import UID_SKIP
@@ -38,7 +39,7 @@ def test_every_rule_checked_something(reports):
 
 def test_prod_skips_are_the_explained_ones():
     by_rule = {r.rule: r for r in gate.run_gate(render.render("prod"))}
-    justified = {skip["checkov.io/skip1"].partition("=")[::2] for skip in (ENV_SECRETS_SKIP, UID_SKIP)}
+    justified = {value.partition("=")[::2] for skips in (ENV_SECRETS_SKIP, UID_SKIP, BACKUP_SKIPS) for value in skips.values()}
     assert {(e.what, e.reason) for e in by_rule["hardening"].exemptions} == justified
     assert sorted((e.resource, e.reason) for e in by_rule["reliability"].exemptions) == [
         ("Deployment blockscore-beat", SCHEDULER_REASON),

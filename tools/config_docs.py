@@ -47,10 +47,13 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _default(field: Any) -> str:
-    if field.default is PydanticUndefined:
+def _default(field: Any, value: Any = PydanticUndefined) -> str:
+    """The default shown for a field: its value in the parent's default when there is one
+    (a spec may set its nested spec's defaults, e.g. a bigger volume), else its own."""
+    if value is PydanticUndefined:
+        value = field.default
+    if value is PydanticUndefined:
         return "required"
-    value = field.default
     if isinstance(value, BaseModel):
         return "see below"
     if isinstance(value, list) and any(isinstance(v, BaseModel) for v in value):
@@ -59,16 +62,20 @@ def _default(field: Any) -> str:
     return f"`{json.dumps(value)}`"
 
 
-def _rows(model: type[BaseModel], prefix: str, seen: list[tuple[str, type[BaseModel]]]) -> list[str]:
+Queued = tuple[str, type[BaseModel], BaseModel | None]
+
+
+def _rows(model: type[BaseModel], prefix: str, seen: list[Queued], defaults: BaseModel | None) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
         nested = spec_type(field.annotation)
+        value = getattr(defaults, name) if defaults is not None else field.default
         description = (field.description or "").replace("\n", " ")
-        rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {description} |")
+        rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field, value)} | {description} |")
         if nested is not None:
             suffix = "[]" if typing.get_origin(field.annotation) is list else ""
-            seen.append((f"{key}{suffix}", nested))
+            seen.append((f"{key}{suffix}", nested, value if isinstance(value, BaseModel) else None))
     return rows
 
 
@@ -85,7 +92,7 @@ def generate() -> str:
         "| key | type | default | description |",
         "|---|---|---|---|",
     ]
-    queue: list[tuple[str, type[BaseModel]]] = []
+    queue: list[Queued] = []
     for name, field in stack_config.StackConfig.model_fields.items():
         key = field.alias or name
         declaration = declared[key]
@@ -94,10 +101,10 @@ def generate() -> str:
         lines.append(f"| `{key}` | {declaration['type']} | {default} | {description} |")
         nested = spec_type(field.annotation)
         if nested is not None:
-            queue.append((key, nested))
+            queue.append((key, nested, None))
     done: set[str] = set()
     while queue:
-        key, model = queue.pop(0)
+        key, model, defaults = queue.pop(0)
         if key in done:
             continue
         done.add(key)
@@ -105,7 +112,7 @@ def generate() -> str:
         if model.__doc__:
             lines += [" ".join(model.__doc__.split()), ""]
         lines += ["| key | type | default | description |", "|---|---|---|---|"]
-        lines += _rows(model, f"{key}.", queue)
+        lines += _rows(model, f"{key}.", queue, defaults)
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The real servers the data-tier tests run: PostgreSQL, PgBouncer and Redis, from Debian.
+# The real servers the data-tier tests run: PostgreSQL, PgBouncer and Redis, from Debian, and
+# rclone, the client of the backups' off-site copy.
 # Called by `make test` (and so by .ci/run). Installs what is missing when it can (root
 # and apt-get); otherwise stops with the command to run. SHIPYARD_SKIP_REAL_SERVERS=1
 # skips the check, and those tests are then reported as skipped.
@@ -18,6 +19,7 @@ fi
 # Debian installs pgbouncer in /usr/sbin, which is not on every PATH.
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v rclone >/dev/null || missing+=(rclone)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

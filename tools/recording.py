@@ -43,6 +43,7 @@ class Recorded:
     delete_before_replace: bool
     replace_on_changes: list[str]
     dependencies: list[str]
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def is_kubernetes_object(self) -> bool:
@@ -146,6 +147,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=list(request.replaceOnChanges),
                     dependencies=list(request.dependencies),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

@@ -9,8 +9,7 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, model_val
 
 from components.backend.spec import DIGEST_RULE, ComputeSpec, EnvName, PinnedImage, ResourcesSpec, has_digest
 from components.quantities import parse_quantity
-from components.database.spec import StorageSpec
-from components.spec import Spec, is_production, rule_error
+from components.spec import Spec, StorageSpec, is_production, rule_error
 
 REDIS_IMAGE = "redis:7.4.5@sha256:90e7a336d044f1abc9e9dbc05d65566850896d11453bbd1dd0fb7e5059f0e8fb"
 EXPORTER_IMAGE = (

@@ -38,13 +38,20 @@ class Database(DataStore):
         self._build(args.spec.mode)
 
     @property
+    def connection(self) -> list[k8s.core.v1.EnvFromSourceArgs]:
+        """The app's Secret of this database, as envFrom: DATABASE_URL and libpq's variables.
+        Jobs that need the server itself add `migration_env` over it."""
+        return [k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=self.env_secret.name))]
+
+    @property
+    def server_image(self) -> str:
+        """The server's image, whose client tools (psql, pg_dump) match its version."""
+        return self._spec.server_image
+
+    @property
     def rollout_gate(self) -> RolloutGate:
         """Holds app pods until their migration has run, whoever applies the objects."""
-        return RolloutGate(
-            image=self._spec.server_image,
-            connection=[k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=self.env_secret.name))],
-            direct=self.migration_env,
-        )
+        return RolloutGate(image=self._spec.server_image, connection=self.connection, direct=self.migration_env)
 
     def _external(self) -> None:
         parts = urlsplit(self._spec.url.get_secret_value())  # type: ignore[union-attr]

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr, ValidationInfo, create_model, model_validator
 
+from components.backup.spec import BackupSpec
 from components.backend.spec import DIGEST_RULE, PinnedImage, ResourcesSpec, ComputeSpec, has_digest
 from components.database import tuning
-from components.quantities import MemoryQuantity
-from components.spec import Spec, is_production, rule_error
+from components.spec import Spec, StorageSpec, is_production, rule_error
 
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
 # Official images pinned by digest, by PostgreSQL major version.
@@ -70,15 +70,6 @@ TuningSpec = create_model(
         for name, kind in tuning.SETTINGS.items()
     },
 )
-
-
-class StorageSpec(Spec):
-    """The data volume, one per database pod, kept when the pod or the StatefulSet goes."""
-
-    size: MemoryQuantity = "10Gi"
-    """Capacity of the volume claim."""
-    storage_class: str | None = None
-    """StorageClass of the claim; the cluster's default when not given."""
 
 
 class PgBouncerSpec(Spec):
@@ -142,6 +133,8 @@ class DatabaseSpec(Spec):
     """External mode: the server's URL, set with `pulumi config set --secret --path database.url`."""
     exporter_image: PinnedImage = EXPORTER_IMAGE
     """postgres-exporter image for the metrics sidecar, pinned."""
+    backup: BackupSpec = BackupSpec()
+    """Scheduled dumps, their off-site copy, the restore drill, a restore on request."""
 
     @model_validator(mode="after")
     def _mode_fits(self, info: ValidationInfo) -> DatabaseSpec:

@@ -59,7 +59,8 @@ def test_protect_comes_from_the_policy_sdk_options():
     messages = sorted(m for m, _ in run(unprotected)["data-safety"])
     assert messages == sorted(
         f"Secret {name}: not protected (protect)"
-        for name in ("blockscore-broker", "blockscore-broker-server", "blockscore-db", "blockscore-db-server",
+        for name in ("blockscore-backup-offsite", "blockscore-broker", "blockscore-broker-server", "blockscore-db",
+                     "blockscore-db-server",
                      "blockscore-redis", "blockscore-redis-server", "blockscore-secrets")
     )
 

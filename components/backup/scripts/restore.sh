@@ -1,7 +1,8 @@
 #!/bin/sh
 # Restores one dump into the database DATABASE_URL names: DUMP, or the newest in BACKUP_DIR.
 # Refuses a database that already has tables unless ALLOW_NONEMPTY=1, since restoring over
-# live data mixes two states. One transaction: a failed restore leaves the target as it was.
+# live data mixes two states; with it, every object in the dump is dropped and made again.
+# One transaction: a failed restore leaves the target as it was.
 set -eu
 
 dir=${BACKUP_DIR:?BACKUP_DIR is not set}
@@ -31,7 +32,10 @@ fi
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
 pg_restore --list "$dump" | grep -v -E ' EXTENSION - | COMMENT - EXTENSION ' > "$list"
+replace=""
+if [ "$tables" != 0 ]; then replace="--clean --if-exists"; fi
 # Owners and grants are the source's; the target's own role owns what it restores.
-pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --no-password \
+# shellcheck disable=SC2086 # $replace is two options or none
+pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --no-password $replace \
   --use-list="$list" --dbname="$url" "$dump"
 echo "restore: $dump into $(printf '%s' "$url" | sed 's|//[^@]*@|//|')"

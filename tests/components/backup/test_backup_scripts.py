@@ -1,68 +1,16 @@
-"""The backup, restore and retention scripts (components/database/scripts/), run as they are
+"""The backup, restore and retention scripts (components/backup/scripts/), run as they are
 against the real PostgreSQL of this package, with the app's own role and direct URL."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-
-from tests.components.database.conftest import SPEC, url_at
-from tests.servers import POSTGRES_BIN, needs_postgres, psql
+from tests.components.backup.scripts import STAMP, dumps, run, snapshot
+from tests.servers import needs_postgres, psql
 
 pytestmark = needs_postgres
-
-SCRIPTS = Path(__file__).resolve().parents[3] / "components" / "database" / "scripts"
-STAMP = "%Y%m%dT%H%M%SZ"
-
-
-def run(script: str, **env: str) -> subprocess.CompletedProcess:
-    # sh, as the image runs it (dash on Debian); the server's own client tools first on PATH.
-    path = f"{POSTGRES_BIN}:{os.environ['PATH']}"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    return subprocess.run(["sh", str(SCRIPTS / script)], env={**clean, "PATH": path, **env},
-                          capture_output=True, text=True, timeout=120)
-
-
-def snapshot(url: str) -> dict[str, str]:
-    """Every table of the public schema: its row count and a checksum of its rows in order."""
-    tables = psql([url], "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").stdout.split()
-    return {
-        table: psql([url], f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
-                           f"FROM public.{table} t").stdout.strip()
-        for table in tables
-    }
-
-
-@pytest.fixture
-def app_url(rendered, server):
-    """The app database with two tables of data, emptied again afterwards."""
-    url = url_at(rendered, server["port"])
-    psql([url], """
-        CREATE TABLE loans (id serial PRIMARY KEY, amount numeric(12, 2) NOT NULL, note text);
-        CREATE TABLE payments (id serial PRIMARY KEY, loan_id int REFERENCES loans, paid_at timestamptz);
-        INSERT INTO loans (amount, note) SELECT i * 10.5, 'loan ' || i FROM generate_series(1, 500) i;
-        INSERT INTO payments (loan_id, paid_at)
-          SELECT 1 + i % 500, timestamptz '2026-01-01' + i * interval '1 hour' FROM generate_series(1, 2000) i;
-    """)
-    yield url
-    psql([url], "DROP TABLE IF EXISTS payments, loans")
-
-
-@pytest.fixture
-def scratch_url(rendered, server):
-    """An empty database owned by the app's role, as a restore target."""
-    psql([*server["local"], "-d", "postgres"], f'CREATE DATABASE restored OWNER "{SPEC.user}"')
-    yield re.sub(rf"/{SPEC.name}$", "/restored", url_at(rendered, server["port"]))
-    psql([*server["local"], "-d", "postgres"], "DROP DATABASE restored WITH (FORCE)")
-
-
-def dumps(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def test_a_backup_restores_every_row_into_an_empty_database(rendered, app_url, scratch_url, tmp_path):
@@ -129,3 +77,16 @@ def test_retention_always_keeps_the_newest_ones(tmp_path):
     names = fake_dumps(tmp_path, [60, 50, 40])
     assert run("prune.sh", BACKUP_DIR=str(tmp_path), RETENTION_DAYS="30", KEEP_AT_LEAST="2").returncode == 0
     assert dumps(tmp_path) == sorted([names[50], names[40]])
+
+
+def test_a_restore_told_to_replaces_what_is_there(app_url, tmp_path):
+    before = snapshot(app_url)
+    assert run("backup.sh", BACKUP_DIR=str(tmp_path), DATABASE_URL=app_url).returncode == 0
+    psql([app_url], "DELETE FROM payments WHERE id > 100; UPDATE loans SET note = 'changed'; CREATE TABLE extra (id int)")
+    replaced = run("restore.sh", BACKUP_DIR=str(tmp_path), DATABASE_URL=app_url, ALLOW_NONEMPTY="1")
+    assert replaced.returncode == 0, replaced.stderr
+    after = snapshot(app_url)
+    # Every table of the dump is as it was; a table made since is left alone.
+    assert {k: v for k, v in after.items() if k != "extra"} == before
+    assert "extra" in after
+    psql([app_url], "DROP TABLE extra")

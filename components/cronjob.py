@@ -1,0 +1,38 @@
+"""The CronJob settings every scheduled job of the project shares."""
+
+from __future__ import annotations
+
+import pulumi_kubernetes as k8s
+
+STARTING_DEADLINE_SECONDS = 600
+"""How late a run may still start (a controller restart, a busy cluster); a later one is
+skipped and counts as missed, which the age alerts then see."""
+HISTORY = 3
+"""Finished Jobs kept of each outcome: enough to read why the last runs failed."""
+
+
+def job_spec(
+    template: k8s.core.v1.PodTemplateSpecArgs, *, timeout_seconds: int, retries: int
+) -> k8s.batch.v1.JobSpecArgs:
+    """A Job that is stopped after `timeout_seconds` and tried `retries` more times."""
+    return k8s.batch.v1.JobSpecArgs(
+        backoff_limit=retries,
+        active_deadline_seconds=timeout_seconds,
+        template=template,
+    )
+
+
+def cron_job_spec(
+    job: k8s.batch.v1.JobSpecArgs, *, schedule: str, time_zone: str
+) -> k8s.batch.v1.CronJobSpecArgs:
+    """Never two runs at once: a run still going when the next is due makes that one wait
+    its turn or be skipped, rather than two writers on one volume or database."""
+    return k8s.batch.v1.CronJobSpecArgs(
+        schedule=schedule,
+        time_zone=time_zone,
+        concurrency_policy="Forbid",
+        starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
+        successful_jobs_history_limit=HISTORY,
+        failed_jobs_history_limit=HISTORY,
+        job_template=k8s.batch.v1.JobTemplateSpecArgs(spec=job),
+    )
