@@ -54,10 +54,11 @@ validate: $(STAMP) $(CHECKOV_STAMP) $(CRD_STAMP)
 ## engine against the built-in cluster (make e2e).
 test: unit e2e
 
-## make unit: every tier but the end-to-end one. First installs the real servers the data-tier
+## make unit: every tier but the end-to-end one (it builds promtool for the alerting-rule tests
+## the first time). First installs the real servers the data-tier
 ## tests run (as root, with apt-get) or stops with the command to run;
 ## SHIPYARD_SKIP_REAL_SERVERS=1 opts out.
-unit: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP)
+unit: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP) promtool
 	bash tools/ensure-servers.sh
 	$(PY) -m pytest
 

@@ -15,6 +15,7 @@ from components.backup import Backup, BackupArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
+from components.monitoring import Monitoring, MonitoringArgs, ScrapeTarget, Watched
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
 from components.secrets import AppSecrets, AppSecretsArgs
@@ -53,7 +54,7 @@ for store_type, store_args, spec, role in data_stores:
                 namespace=namespace.name,
                 identity=identity,
                 spec=spec,
-                clients=roles.serving(app),
+                clients=roles.store_clients(app),
                 # The migration and the backups connect to the database itself; no other
                 # store has such clients.
                 direct_clients=[*roles.one_off(app), *(BACKUP_CLIENTS if spec.backup.enabled else ())]
@@ -70,8 +71,9 @@ for store_type, store_args, spec, role in data_stores:
         migration_env += store.migration_env
         migration_wait += store.migration_wait
 
+watched_jobs = []
 if database is not None and config.database.backup.enabled:
-    Backup(
+    backup = Backup(
         f"{app.name}-backup",
         BackupArgs(
             namespace=namespace.name,
@@ -86,6 +88,7 @@ if database is not None and config.database.backup.enabled:
             protect=production,
         ),
     )
+    watched_jobs += backup.watched
 
 secret_files = []
 if not config.secrets.empty:
@@ -125,10 +128,13 @@ backend = Backend(
         migration_after=stores,
         rollout_gate=database.rollout_gate if database else None,
         strict_spread=production,
+        scraped=config.monitoring.enabled and config.monitoring.app.enabled,
         protect=production,
     ),
 )
+watched_jobs += backend.watched
 
+certificates: list[str] = []
 if config.edge.enabled:
     edge = Edge(
         f"{app.name}-edge",
@@ -142,6 +148,35 @@ if config.edge.enabled:
         ),
     )
     pulumi.export("urls", edge.urls)
+    certificates = edge.certificates
+
+if config.monitoring.enabled:
+    monitoring = config.monitoring
+    in_cluster = [store for store in stores if store.has_exporter]
+    Monitoring(
+        f"{app.name}-monitoring",
+        MonitoringArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=monitoring,
+            targets=[
+                *([ScrapeTarget(component=roles.WEB, port="http", path=monitoring.app.path)] if monitoring.app.enabled else []),
+                *(ScrapeTarget(component=store.component, port="metrics") for store in in_cluster),
+            ],
+            watched=Watched(
+                app=app.name,
+                namespace=config.namespace_for(stack),
+                web_job=k8s_name(app.name),
+                app_metrics=monitoring.app if monitoring.app.enabled else None,
+                autoscaler=k8s_name(app.name) if app.replicas.autoscaled else None,
+                database_job=next((s.object_name for s in in_cluster if s.component == "database"), None),
+                redis_jobs=[(s.component, s.object_name) for s in in_cluster if s.component != "database"],
+                scheduled=watched_jobs,
+                certificates=certificates,
+                thresholds=monitoring.thresholds,
+            ),
+        ),
+    )
 
 pulumi.export("namespace", namespace.name)
 pulumi.export("service_url", backend.service_url)

@@ -21,6 +21,7 @@ from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
 from components.edge import EdgeSpec
+from components.monitoring import MonitoringSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
 from components.spec import DNS_LABEL, Environment, Spec, spec_type
@@ -55,6 +56,7 @@ class StackConfig(Spec):
     cache: CacheSpec
     broker: BrokerSpec
     edge: EdgeSpec
+    monitoring: MonitoringSpec
 
     def namespace_for(self, stack: str) -> str:
         """`namespace`, or `<app.name>-<stack>`; a stack whose name already is the app's

@@ -23,13 +23,14 @@ def job_spec(
 
 
 def cron_job_spec(
-    job: k8s.batch.v1.JobSpecArgs, *, schedule: str, time_zone: str
+    job: k8s.batch.v1.JobSpecArgs, *, schedule: str, time_zone: str, suspend: bool = False
 ) -> k8s.batch.v1.CronJobSpecArgs:
     """Never two runs at once: a run still going when the next is due makes that one wait
     its turn or be skipped, rather than two writers on one volume or database."""
     return k8s.batch.v1.CronJobSpecArgs(
         schedule=schedule,
         time_zone=time_zone,
+        suspend=suspend or None,
         concurrency_policy="Forbid",
         starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
         successful_jobs_history_limit=HISTORY,

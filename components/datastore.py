@@ -97,6 +97,7 @@ class DataStore(pulumi.ComponentResource):
 
     def _build(self, mode: str) -> None:
         """Create the store's resources for its mode; the last step of a constructor."""
+        self._runs_here = mode != "external"
         if mode == "external":
             self._external()
         else:
@@ -108,6 +109,21 @@ class DataStore(pulumi.ComponentResource):
 
     def _in_cluster(self) -> None:
         raise NotImplementedError
+
+    @property
+    def has_exporter(self) -> bool:
+        """Whether the store runs here, with its metrics exporter (a managed one is watched by its provider)."""
+        return self._runs_here
+
+    @property
+    def component(self) -> str:
+        """Its `app.kubernetes.io/component` label: database, cache or broker."""
+        return self._component
+
+    @property
+    def object_name(self) -> str:
+        """The name of the store's Service (its scrape job) and of its workload."""
+        return self._object
 
     @property
     def selector(self) -> dict[str, str]:

@@ -38,6 +38,7 @@ def test_prod():
         *reaches("backup", ("database", 5432), ("internet", 443), DNS),
         *reaches("restore-drill", DNS),
         ("namespace/envoy-gateway-system", "web", 5000),
+        ("namespace/monitoring", "web", 5000),  # the app's own /metrics
         ("namespace/monitoring", "database", 9187),
         ("namespace/monitoring", "cache", 9121),
         ("namespace/monitoring", "broker", 9121),

@@ -29,18 +29,21 @@ KIND_ORDER = (
     # Middlewares that routes name, then the routes, then the policies attached to them.
     "ClusterIssuer", "Certificate", "Gateway", "Middleware", "HTTPRoute", "Ingress",
     "BackendTrafficPolicy", "SecurityPolicy",
+    # Monitoring: what to scrape, then the rules over it.
+    "ServiceMonitor", "PodMonitor", "PrometheusRule",
 )
 COMPONENT_ORDER = (
     "shipyard:platform:Namespace",
     "shipyard:data:Database",
     "shipyard:data:Cache",
+    "shipyard:data:Backup",
     "shipyard:app:Secrets",
     "shipyard:app:Backend",
     "shipyard:edge:Edge",
 )
 """Component type tokens; a type not listed goes after these, by its layer (`platform`,
-`data`, `app`), then by type token."""
-LAYER_ORDER = ("platform", "data", "app", "edge")
+`data`, `app`, `edge`, `ops`), then by type token."""
+LAYER_ORDER = ("platform", "data", "app", "edge", "ops")
 TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 
 

@@ -13,13 +13,22 @@ from components.annotations import SINGLETON, checkov_skips
 from components.backend import storage
 from components.backend.image import app_image
 from components.backend.migration import RolloutGate, migration_job
-from components.backend.roles import MIGRATION, WEB, worker_component, workloads
-from components.backend.spec import AppSpec, WorkerSpec
+from components.backend.roles import (
+    MIGRATION,
+    WEB,
+    cron_component,
+    worker_component,
+    workloads,
+)
+from components.backend.spec import AppSpec, CronJobSpec, WorkerSpec
 from components.backend.workload import AppPod
+from components.cronjob import STARTING_DEADLINE_SECONDS, cron_job_spec, job_spec
 from components.env_secret import EnvSecret
 from components.fingerprint import fingerprint
+from components.monitoring.rules import ScheduledJob
 from components.naming import AppIdentity, k8s_name
 from components.network import NetworkSpec
+from components.schedule import longest_gap
 
 TYPE = "shipyard:app:Backend"
 SHARED = "backend"
@@ -61,6 +70,8 @@ class BackendArgs:
     the engine (a rendered export); None leaves the order to the engine alone."""
     strict_spread: bool = False
     """Refuse to put two web or worker pods on one node (production)."""
+    scraped: bool = False
+    """Prometheus scrapes the web pods' own metrics: `network.metricsNamespace` may reach the app's port."""
     protect: bool = False
     """Protect the shared volumes (uploads) against deletion and replacement (production)."""
 
@@ -72,6 +83,8 @@ class Backend(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_url: pulumi.Output[str]
     image: pulumi.Output[str]
+    watched: list[ScheduledJob]
+    """The app's CronJobs, for the alerts on runs that failed or are overdue."""
 
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -143,6 +156,9 @@ class Backend(pulumi.ComponentResource):
         service = self._web()
         for worker in app.workers:
             self._worker(worker)
+        self.watched = []
+        for cron_job in app.cron_jobs:
+            self._cron_job(cron_job)
         self._network_policies()
 
         self.service_name = service.metadata.name
@@ -374,6 +390,39 @@ class Backend(pulumi.ComponentResource):
         if not worker.singleton:
             self._disruption_budget(f"{self._name}-{worker.name}-pdb", object_name, component)
 
+    # -- periodic jobs ----------------------------------------------------------------
+
+    def _cron_job(self, job: CronJobSpec) -> None:
+        """Like a worker's pod, run to completion on a schedule. It waits for its migration
+        like every app pod: it runs the app's code against the app's schema."""
+        component = cron_component(job.name)
+        template = self._pod.template(
+            labels=self._identity.labels(component),
+            container=self._pod.container(job.name, command=job.command, resources=job.resources),
+            termination_grace_seconds=30,
+            restart_policy="Never",
+            init_containers=self._rollout_wait,
+        )
+        object_name = k8s_name(self._args.app.name, job.name)
+        overdue = longest_gap(job.schedule, job.time_zone).total_seconds() + STARTING_DEADLINE_SECONDS
+        self.watched.append(ScheduledJob(
+            cron_job=object_name, title=f"scheduled job {job.name}",
+            stale_seconds=int(overdue + job.timeout_seconds * (job.retries + 1)),
+            runbook=f"kubectl -n <namespace> logs job/<job> for the command's own error; run it now with "
+                    f"kubectl create job --from=cronjob/{object_name} {object_name}-now",
+        ))
+        k8s.batch.v1.CronJob(
+            f"{self._name}-cron-{job.name}",
+            metadata=self._metadata(object_name, component, self._workload_annotations or None),
+            spec=cron_job_spec(
+                job_spec(template, timeout_seconds=job.timeout_seconds, retries=job.retries),
+                schedule=job.schedule,
+                time_zone=job.time_zone,
+                suspend=job.suspend,
+            ),
+            opts=self._rollout_opts,
+        )
+
     # -- network --------------------------------------------------------------------
 
     def _network_policies(self) -> None:
@@ -386,7 +435,12 @@ class Backend(pulumi.ComponentResource):
                 ingress=[
                     network.ingress_rule(
                         [network.namespace_peer(args.network.ingress_namespace)], network.tcp(args.app.port)
-                    )
+                    ),
+                    *(
+                        [network.ingress_rule([network.namespace_peer(args.network.metrics_namespace)],
+                                              network.tcp(args.app.port))]
+                        if args.scraped and args.network.metrics_namespace else []
+                    ),
                 ],
             ),
             opts=self._child(),

@@ -21,6 +21,21 @@ def serving(app: AppSpec) -> list[str]:
     return [WEB, *(worker_component(w.name) for w in app.workers)]
 
 
+def cron_component(name: str) -> str:
+    return f"cron-{name}"
+
+
+def scheduled(app: AppSpec) -> list[str]:
+    """The app's periodic jobs."""
+    return [cron_component(job.name) for job in app.cron_jobs]
+
+
+def store_clients(app: AppSpec) -> list[str]:
+    """Pods that use the data stores as the app does (through any pooler): the long-running
+    processes and the periodic jobs."""
+    return [*serving(app), *scheduled(app)]
+
+
 def one_off(app: AppSpec) -> list[str]:
     """Pods that run to completion and talk to the database itself (past any pooler)."""
     return [MIGRATION] if app.migration is not None else []
@@ -28,4 +43,4 @@ def one_off(app: AppSpec) -> list[str]:
 
 def workloads(app: AppSpec) -> list[str]:
     """Every pod that runs the app's code."""
-    return [*serving(app), *one_off(app)]
+    return [*store_clients(app), *one_off(app)]

@@ -10,11 +10,18 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from components.backend.listening import listening_problem
 from components.backend.storage import SharedVolumeSpec, holds
 from components.quantities import CpuQuantity, MemoryQuantity, parse_quantity
+from components.schedule import CronSchedule, TimeZone
 from components.spec import DNS_LABEL, Spec, is_production, rule_error
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -320,6 +327,28 @@ class MigrationSpec(Spec):
     """Requests and limits of the migration pod."""
 
 
+class CronJobSpec(Spec):
+    """The app's own periodic work, from its image with its environment: a materialized-view
+    refresh, `clearsessions`, a morning digest. Never two runs at once."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=30)
+    """Short name (`refresh-stats`); the CronJob is `<app.name>-<name>`."""
+    schedule: CronSchedule
+    """Five cron fields (`0 3 * * *`) or a macro (`@daily`), read in `timeZone`."""
+    time_zone: TimeZone = "Etc/UTC"
+    """IANA zone of the schedule: `30 7 * * 1-5` in Europe/Berlin is 07:30 there, all year."""
+    command: Command
+    """What to run: `[python, -m, app.jobs.refresh_stats]`."""
+    timeout_seconds: int = Field(default=3600, ge=30, le=86400)
+    """A run that takes longer is stopped and fails."""
+    retries: int = Field(default=1, ge=0, le=10)
+    """Attempts after a failed one, before the run counts as failed."""
+    suspend: bool = False
+    """Stop scheduling runs (a run going on finishes), without losing the definition."""
+    resources: ResourcesSpec = ResourcesSpec()
+    """Requests and limits of each run's pod."""
+
+
 class AppSpec(Spec):
     """The web process of a Flask or FastAPI app, its workers and its migration."""
 
@@ -368,6 +397,8 @@ class AppSpec(Spec):
     """Processes without HTTP from the same image: Celery worker and beat, RQ."""
     migration: MigrationSpec | None = None
     """Schema migration run as a Job before each rollout."""
+    cron_jobs: list[CronJobSpec] = []
+    """Periodic jobs from the app image (CronJobs), with the app's environment and secrets."""
     run_as_user: int = Field(default=10001, ge=1, le=2**31 - 1)
     """The UID every container runs as; above 10000 so it matches no host user."""
 
@@ -416,10 +447,11 @@ class AppSpec(Spec):
 
     @model_validator(mode="after")
     def _worker_names_unique(self) -> AppSpec:
-        names = [w.name for w in self.workers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise rule_error(f"`workers` names must be unique; repeated: {', '.join(duplicates)}")
+        for key, items in (("workers", self.workers), ("cronJobs", self.cron_jobs)):
+            names = [item.name for item in items]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise rule_error(f"`{key}` names must be unique; repeated: {', '.join(duplicates)}")
         return self
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from components.annotations import checkov_skips
 from components.backend.spec import ResourcesSpec
 from components.backup.spec import BackupSpec
 from components.cronjob import cron_job_spec, job_spec
+from components.monitoring.rules import ScheduledJob
 from components.naming import AppIdentity, k8s_name
 
 TYPE = "shipyard:data:Backup"
@@ -31,6 +32,7 @@ DRILL = "restore-drill"
 DATABASE_CLIENTS = (BACKUP, RESTORE)
 """Components that connect to the database itself; its network policy must admit them."""
 SCRIPTS = Path(__file__).parent / "scripts"
+BACKUP_STEPS = ("dump", "prune", "offsite")
 SCRIPTS_DIR = "/opt/shipyard/backup"
 BACKUP_DIR = "/backups"
 SCRATCH_DIR = "/scratch"
@@ -70,11 +72,14 @@ class Backup(pulumi.ComponentResource):
 
     volume_name: pulumi.Output[str]
     cron_job_name: pulumi.Output[str]
+    watched: list[ScheduledJob]
+    """The backup and the drill, for the alerts on runs that failed or are overdue."""
 
     def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self._name, self._args, self._spec = name, args, args.spec
         self._object = k8s_name(args.identity.name, BACKUP)
+        self._drill_object = k8s_name(args.identity.name, DRILL)
         scripts = k8s.core.v1.ConfigMap(
             f"{name}-scripts",
             metadata=self._metadata(k8s_name(self._object, "scripts"), BACKUP),
@@ -107,8 +112,19 @@ class Backup(pulumi.ComponentResource):
         self._offsite_env = self._offsite_credentials() if self._spec.offsite.enabled else []
 
         cron_job = self._backup_cron_job()
+        runbook = (f"kubectl -n <namespace> logs job/<job>: each step ({', '.join(BACKUP_STEPS)}) says what failed. "
+                   f"Take a backup now with kubectl create job --from=cronjob/{self._object} {self._object}-now")
+        self.watched = [ScheduledJob(cron_job=self._object, title=f"backup of {args.database}",
+                                     stale_seconds=int(self._spec.stale_after.total_seconds()), runbook=runbook)]
         if self._spec.drill.enabled:
             self._drill_cron_job()
+            self.watched.append(ScheduledJob(
+                cron_job=self._drill_object, title=f"restore drill of {args.database}",
+                stale_seconds=int(self._spec.drill_stale_after.total_seconds()),
+                runbook="kubectl -n <namespace> logs job/<job>: the drill's last line says what failed (no dump, "
+                        "a dump too old, a restore error, a missing or empty table); a failed restore means the "
+                        "backups cannot be trusted until it passes again.",
+            ))
         if self._spec.restore.request:
             self._restore_job()
         self._network_policy()
@@ -284,10 +300,10 @@ class Backup(pulumi.ComponentResource):
         template = self._template(DRILL, [step], [self._backups_volume(read_only=True), scratch])
         k8s.batch.v1.CronJob(
             f"{self._name}-drill",
-            metadata=self._metadata(k8s_name(self._args.identity.name, DRILL), DRILL, checkov_skips(UID_SKIP)),
+            metadata=self._metadata(self._drill_object, DRILL, checkov_skips(UID_SKIP)),
             spec=cron_job_spec(
                 # A drill that fails once has found what it is for: no retry hides it.
-                job_spec(template, timeout_seconds=spec.timeout_seconds * 2, retries=0),
+                job_spec(template, timeout_seconds=spec.drill_timeout_seconds, retries=0),
                 schedule=drill.schedule,
                 time_zone=spec.time_zone,
             ),

@@ -134,6 +134,17 @@ class BackupSpec(Spec):
         return self
 
     @property
+    def drill_stale_after(self) -> timedelta:
+        """How long after the drill's last success one has been missed (it never retries)."""
+        slack = timedelta(seconds=STARTING_DEADLINE_SECONDS + self.drill_timeout_seconds)
+        return longest_gap(self.drill.schedule, self.time_zone) + slack
+
+    @property
+    def drill_timeout_seconds(self) -> int:
+        """A restore takes longer than the dump it reads."""
+        return self.timeout_seconds * 2
+
+    @property
     def stale_after(self) -> timedelta:
         """How old the newest dump may be before a run has been missed: the longest gap
         between two runs, plus the time a run may take to start and to finish."""

@@ -47,6 +47,8 @@ def _slug(path: str) -> str:
 
 class Edge(pulumi.ComponentResource):
     urls: pulumi.Output[list[str]]
+    certificates: list[str]
+    """Names of the cert-manager Certificates of the hosts (made here, or by cert-manager for an Ingress)."""
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -54,6 +56,7 @@ class Edge(pulumi.ComponentResource):
         self._app = args.identity.name
         self._child = pulumi.ResourceOptions(parent=self)
         self._rate_limits: dict[str, str] = {}
+        self.certificates = []
         spec = args.spec
         hosts = [h.name for h in spec.hosts]
         issuer = self._cluster_issuer()
@@ -132,6 +135,9 @@ class Edge(pulumi.ComponentResource):
         spec = self._spec
         hosts = [h.name for h in spec.hosts]
         tls = [k8s.networking.v1.IngressTLSArgs(hosts=hosts, secret_name=k8s_name(self._app, "tls"))] if spec.tls.enabled else None
+        if tls and issuer is not None:
+            # cert-manager names the Certificate it makes for an Ingress after its Secret.
+            self.certificates.append(k8s_name(self._app, "tls"))
         middlewares = self._traefik_middlewares(with_standard_headers=True) if spec.controller == "traefik" else {}
         groups: dict[str, list[PathRoute]] = {}
         for route in routes:
@@ -242,6 +248,7 @@ class Edge(pulumi.ComponentResource):
             if issuer is not None:
                 for host in hosts:
                     secret = gateway.tls_secret(host)
+                    self.certificates.append(secret)
                     self._custom(f"{self._name}-certificate-{_slug(host)}", certificates.API_VERSION, "Certificate",
                                  self._metadata(secret), certificates.certificate_spec(host, secret, issuer))
         http = gateway.parent(gw, gw_ns, spec.gateway.http_listener)

@@ -97,8 +97,14 @@ def assert_all_ready(environment, namespace: str, tolerated: tuple[str, ...] = (
         assert stateful_set["status"].get("readyReplicas") == stateful_set["spec"]["replicas"], stateful_set["metadata"]["name"]
     for job in objects(environment, "jobs", namespace):
         assert job["status"].get("succeeded") == 1, job["metadata"]["name"]
+    # A claim binds when its first pod is scheduled (WaitForFirstConsumer, as with real
+    # local volumes): every claim a pod uses is bound; an unused one (the backup volume,
+    # before the first backup) may wait.
+    in_use = {volume["persistentVolumeClaim"]["claimName"] for pod in objects(environment, "pods", namespace)
+              for volume in pod["spec"].get("volumes") or [] if "persistentVolumeClaim" in volume}
     for claim in objects(environment, "persistentvolumeclaims", namespace):
-        assert claim["status"]["phase"] == "Bound", claim["metadata"]["name"]
+        name = claim["metadata"]["name"]
+        assert claim["status"]["phase"] == "Bound" or (name not in in_use and claim["status"]["phase"] == "Pending"), name
     # Pod Security "restricted" is enforced on the namespace and refused no pod.
     namespace_labels = kubectl(environment, "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}").stdout
     assert '"pod-security.kubernetes.io/enforce":"restricted"' in namespace_labels

@@ -111,9 +111,24 @@ def test_prod_is_deployed_with_its_data_volumes_bound(prod):
     namespace = prod.output("namespace")
     assert_all_ready(prod.environment, namespace)
     claims = {c["metadata"]["name"] for c in objects(prod.environment, "persistentvolumeclaims", namespace)}
-    assert claims == {"data-blockscore-db-0", "data-blockscore-redis-0", "data-blockscore-broker-0", "blockscore-uploads"}
+    assert claims == {"data-blockscore-db-0", "data-blockscore-redis-0", "data-blockscore-broker-0", "blockscore-uploads",
+                      "blockscore-backups"}
     deployments = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in objects(prod.environment, "deployments", namespace)}
     assert deployments["blockscore"] >= 3 and deployments["blockscore-celery"] == 2 and deployments["blockscore-beat"] == 1
+
+
+def test_a_backup_and_a_drill_run_now_are_admitted_bind_the_backup_volume_and_complete(prod):
+    namespace = prod.output("namespace")
+    cron_jobs = {c["metadata"]["name"]: c["spec"] for c in objects(prod.environment, "cronjobs", namespace)}
+    assert (cron_jobs["blockscore-backup"]["schedule"], cron_jobs["blockscore-backup"]["timeZone"]) == ("0 2 * * *", "Etc/UTC")
+    assert cron_jobs["blockscore-restore-drill"]["schedule"] == "0 4 * * 0"
+    # What an operator does to take a backup at once: a Job from the CronJob's template.
+    for cron_job in ("blockscore-backup", "blockscore-restore-drill"):
+        kubectl(prod.environment, "-n", namespace, "create", "job", f"{cron_job}-now", f"--from=cronjob/{cron_job}")
+        kubectl(prod.environment, "-n", namespace, "wait", "--for=condition=Complete", f"job/{cron_job}-now", "--timeout=120s")
+    [claim] = [c for c in objects(prod.environment, "persistentvolumeclaims", namespace)
+               if c["metadata"]["name"] == "blockscore-backups"]
+    assert claim["status"]["phase"] == "Bound"
 
 
 def test_a_failing_migration_stops_the_rollout_and_the_old_pods_keep_serving(prod):

@@ -4,7 +4,8 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  v1.37.2
 #   etcd                                                               v3.7.3
 #   kwok (fake nodes and kubelets: no container runtime needed)        v0.8.0
-#   the CRDs of the add-ons the stacks use (Gateway API, cert-manager, Envoy Gateway, Traefik)
+#   the CRDs of the add-ons the stacks use (Gateway API, cert-manager, Envoy Gateway, Traefik,
+#   the Prometheus operator's monitors and rules)
 # into ${SHIPYARD_CACHE:-~/.cache/shipyard}/cluster/<version key>/bin, outside the repo so that
 # every clone reuses them.
 #
@@ -163,6 +164,8 @@ addon_crds() {
   bundle envoy-gateway "$dir"/charts/gateway-helm/charts/crds/crds/generated/*.yaml
   dir=$(module_dir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")
   bundle traefik "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
+  dir=$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
+  bundle prometheus-operator "$dir"/example/prometheus-operator-crd/monitoring.coreos.com_{servicemonitors,podmonitors,prometheusrules}.yaml
 }
 
 piece "kubernetes $K8S_VERSION (${K8S_BINARIES[*]})" build_kubernetes "${k8s_outputs[@]}"

@@ -25,10 +25,13 @@ KWOK_STAGES=$CLUSTER_DIR/share/kwok-stages.yaml
 GATEWAY_API_VERSION=v1.4.0
 CERT_MANAGER_VERSION=v1.21.2
 ENVOY_GATEWAY_VERSION=v1.9.1
+# The Prometheus operator's scrape and rule kinds (ServiceMonitor, PodMonitor, PrometheusRule):
+# the newest release the Go module proxy serves in full.
+PROMETHEUS_OPERATOR_VERSION=v0.89.0
 # shellcheck source=tools/edge/versions.sh source-path=SCRIPTDIR/..
 source "$(dirname "${BASH_SOURCE[0]}")/../edge/versions.sh"
 ADDON_CRDS=$CLUSTER_DIR/share/crds
-ADDONS=(gateway-api cert-manager envoy-gateway traefik)
+ADDONS=(gateway-api cert-manager envoy-gateway traefik prometheus-operator)
 ADDON_CRD_FILES=()
 for _addon in "${ADDONS[@]}"; do ADDON_CRD_FILES+=("$ADDON_CRDS/$_addon.yaml"); done
 unset _addon
