@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi_kubernetes as k8s
 
 STARTING_DEADLINE_SECONDS = 600
@@ -37,3 +39,16 @@ def cron_job_spec(
         failed_jobs_history_limit=HISTORY,
         job_template=k8s.batch.v1.JobTemplateSpecArgs(spec=job),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledJob:
+    """A CronJob whose runs are watched: failed recently, or no success for too long."""
+
+    cron_job: str
+    title: str
+    """What it is, in an alert's words: `backup of blockscore_prod`."""
+    stale_seconds: int
+    """How long after its last success a run is overdue: the longest gap between runs, plus
+    the time a run may take to start and to finish."""
+    runbook: str

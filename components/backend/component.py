@@ -22,10 +22,14 @@ from components.backend.roles import (
 )
 from components.backend.spec import AppSpec, CronJobSpec, WorkerSpec
 from components.backend.workload import AppPod
-from components.cronjob import STARTING_DEADLINE_SECONDS, cron_job_spec, job_spec
+from components.cronjob import (
+    STARTING_DEADLINE_SECONDS,
+    ScheduledJob,
+    cron_job_spec,
+    job_spec,
+)
 from components.env_secret import EnvSecret
 from components.fingerprint import fingerprint
-from components.monitoring.rules import ScheduledJob
 from components.naming import AppIdentity, k8s_name
 from components.network import NetworkSpec
 from components.schedule import longest_gap

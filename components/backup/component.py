@@ -21,8 +21,7 @@ from components import network, pod
 from components.annotations import checkov_skips
 from components.backend.spec import ResourcesSpec
 from components.backup.spec import BackupSpec
-from components.cronjob import cron_job_spec, job_spec
-from components.monitoring.rules import ScheduledJob
+from components.cronjob import ScheduledJob, cron_job_spec, job_spec
 from components.naming import AppIdentity, k8s_name
 
 TYPE = "shipyard:data:Backup"

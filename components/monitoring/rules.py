@@ -12,20 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from components.cronjob import ScheduledJob
 from components.monitoring.spec import AppMetricsSpec, ThresholdsSpec
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScheduledJob:
-    """A CronJob whose runs are watched: failed recently, or no success for too long."""
-
-    cron_job: str
-    title: str
-    """What it is, in an alert's words: `backup of blockscore_prod`."""
-    stale_seconds: int
-    """How long after its last success a run is overdue: the longest gap between runs, plus
-    the time a run may take to start and to finish."""
-    runbook: str
 
 
 @dataclass(frozen=True, kw_only=True)
