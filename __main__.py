@@ -9,6 +9,7 @@ from functools import partial
 import pulumi
 
 import stack_config
+from components.addons import ClusterAddons, ClusterAddonsArgs
 from components.backend import SERVICE_PORT, Backend, BackendArgs, EnvSecret, roles
 from components.backup import DATABASE_CLIENTS as BACKUP_CLIENTS
 from components.backup import Backup, BackupArgs
@@ -35,6 +36,16 @@ namespace = Namespace(
         environment=config.environment,
         dns_namespace=config.network.dns_namespace,
         protect=production,
+    ),
+)
+
+addons = ClusterAddons(
+    "cluster-addons",
+    ClusterAddonsArgs(
+        spec=config.addons,
+        controller=config.edge.controller,
+        ingress_namespace=config.network.ingress_namespace,
+        metrics_namespace=config.network.metrics_namespace,
     ),
 )
 
@@ -145,6 +156,7 @@ if config.edge.enabled:
             services={"web": backend.service_name},
             service_port=SERVICE_PORT,
             ingress_namespace=config.network.ingress_namespace,
+            after=addons.edge,
         ),
     )
     pulumi.export("urls", edge.urls)
@@ -175,6 +187,7 @@ if config.monitoring.enabled:
                 certificates=certificates,
                 thresholds=monitoring.thresholds,
             ),
+            after=addons.monitoring,
         ),
     )
 

@@ -14,9 +14,10 @@ import typing
 from collections.abc import Iterable, Mapping
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from components.addons import AddonsSpec
 from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
@@ -24,7 +25,7 @@ from components.edge import EdgeSpec
 from components.monitoring import MonitoringSpec
 from components.network import NetworkSpec
 from components.secrets import SecretsSpec
-from components.spec import DNS_LABEL, Environment, Spec, spec_type
+from components.spec import DNS_LABEL, Environment, Spec, rule_error, spec_type
 
 PROJECT = "shipyard"
 # Config namespaces that belong to the providers this program uses; any other
@@ -57,6 +58,19 @@ class StackConfig(Spec):
     broker: BrokerSpec
     edge: EdgeSpec
     monitoring: MonitoringSpec
+    addons: AddonsSpec
+
+    @model_validator(mode="after")
+    def _addons_have_what_they_install_for(self) -> StackConfig:
+        if self.addons.edge_controller.enabled and (not self.edge.enabled or self.edge.controller == "generic"):
+            raise rule_error(
+                "`addons.edgeController.enabled` installs the chart of `edge.controller`, which must be "
+                f"envoy-gateway, traefik or nginx with `edge.enabled` (got {self.edge.controller!r}, "
+                f"enabled {str(self.edge.enabled).lower()})"
+            )
+        if self.addons.prometheus_stack.enabled and not self.network.metrics_namespace:
+            raise rule_error("`addons.prometheusStack.enabled` needs `network.metricsNamespace`, where it installs Prometheus")
+        return self
 
     def namespace_for(self, stack: str) -> str:
         """`namespace`, or `<app.name>-<stack>`; a stack whose name already is the app's

@@ -32,16 +32,16 @@ UNSUPPORTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("gateway", "traefik"): {
         "timeoutSeconds": "Traefik's Gateway API provider ignores HTTPRoute timeouts (v3.6); set backend timeouts "
-        "on a ServersTransport and leave `edge.timeoutSeconds` unset",
+        "on a ServersTransport and leave `timeoutSeconds` unset",
     },
     ("ingress", "nginx"): {
         "securityHeaders": "ingress-nginx sets response headers per Ingress only with configuration snippets, "
-        "which are refused (CVE-2021-25742); set them in the controller's `add-headers` ConfigMap and make "
-        "`edge.securityHeaders` null, or use traefik or the Gateway API",
+        "which are refused (CVE-2021-25742); set them in the controller's add-headers ConfigMap and make "
+        "`securityHeaders` null, or use traefik or the Gateway API",
     },
     ("ingress", "traefik"): {
         "timeoutSeconds": "Traefik takes backend timeouts from a ServersTransport on the Service, not from "
-        "the Ingress; set them there and leave `edge.timeoutSeconds` unset",
+        "the Ingress; set them there and leave `timeoutSeconds` unset",
     },
     ("ingress", "generic"): {
         "forceHttps": "a plain Ingress cannot redirect",

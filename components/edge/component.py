@@ -8,7 +8,7 @@ ingress-nginx annotations), and cert-manager's issuer and certificates.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,8 @@ class EdgeArgs:
     service_port: int
     ingress_namespace: str
     """Where the proxy runs: the only namespace ACME's HTTP-01 checks may come from."""
+    after: Sequence[pulumi.Resource] = ()
+    """Add-on releases whose CRDs and webhooks the edge's objects need (cert-manager, the controller)."""
 
 
 def _slug(path: str) -> str:
@@ -54,7 +56,7 @@ class Edge(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self._name, self._args, self._spec = name, args, args.spec
         self._app = args.identity.name
-        self._child = pulumi.ResourceOptions(parent=self)
+        self._child = pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
         self._rate_limits: dict[str, str] = {}
         self.certificates = []
         spec = args.spec

@@ -39,6 +39,8 @@ class MonitoringArgs:
     targets: Sequence[ScrapeTarget]
     watched: Watched
     """What the alerts and the dashboard look at."""
+    after: Sequence[pulumi.Resource] = ()
+    """The release that installs the Prometheus operator's CRDs, when the stack installs it."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -47,7 +49,7 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         identity, spec = args.identity, args.spec
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
 
         def metadata(object_name: str, extra: dict[str, str]) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(

@@ -144,3 +144,8 @@ def test_another_service_needs_its_port_and_web_takes_none():
     assert "service docs is not the app's own, so edge.hosts[0].routes[0].port is required" in problems(
         hosts=[{"name": "a.example.com", "routes": [{"path": "/", "service": "docs"}]}])
     assert "port is for other Services" in problems(hosts=[{"name": "a.example.com", "routes": [{"port": 80}]}])
+
+
+def test_a_capability_error_names_full_keys_once():
+    found = problems(api="ingress", controller="nginx")
+    assert "make edge.securityHeaders null" in found and "edge.edge." not in found and "edge.add-headers" not in found
