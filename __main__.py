@@ -8,6 +8,7 @@ from functools import partial
 
 import pulumi
 
+import cluster_api
 import stack_config
 from components.addons import ClusterAddons, ClusterAddonsArgs
 from components.backend import SERVICE_PORT, Backend, BackendArgs, EnvSecret, roles
@@ -16,7 +17,13 @@ from components.backup import Backup, BackupArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
-from components.monitoring import Monitoring, MonitoringArgs, ScrapeTarget, Watched
+from components.monitoring import (
+    MONITORING_API,
+    Monitoring,
+    MonitoringArgs,
+    ScrapeTarget,
+    Watched,
+)
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
 from components.secrets import AppSecrets, AppSecretsArgs
@@ -27,6 +34,17 @@ config = stack_config.load(raw_config, stack, secret_keys)
 production = config.environment == "production"
 app = config.app
 identity = AppIdentity(name=app.name, instance=f"{app.name}-{stack}", version=app.version)
+
+# The Prometheus operator's kinds exist once the stack installs it, or if the cluster has it
+# (asked only when it matters; a cluster that cannot be asked gets the objects).
+watching = config.monitoring.enabled
+if watching and not config.addons.prometheus_stack.enabled and cluster_api.serves(MONITORING_API) is False:
+    watching = False
+    pulumi.log.warn(
+        f"monitoring.enabled: the cluster does not serve {MONITORING_API} (no Prometheus operator) and "
+        "addons.prometheusStack is off, so no ServiceMonitor, PrometheusRule or dashboard was created; "
+        "install the operator, or set addons.prometheusStack.enabled"
+    )
 
 namespace = Namespace(
     "namespace",
@@ -139,7 +157,7 @@ backend = Backend(
         migration_after=stores,
         rollout_gate=database.rollout_gate if database else None,
         strict_spread=production,
-        scraped=config.monitoring.enabled and config.monitoring.app.enabled,
+        scraped=watching and config.monitoring.app.enabled,
         protect=production,
     ),
 )
@@ -162,7 +180,7 @@ if config.edge.enabled:
     pulumi.export("urls", edge.urls)
     certificates = edge.certificates
 
-if config.monitoring.enabled:
+if watching:
     monitoring = config.monitoring
     in_cluster = [store for store in stores if store.has_exporter]
     Monitoring(

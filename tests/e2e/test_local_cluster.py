@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
+import cluster_api
 from tests.e2e.conftest import assert_all_ready, kubectl, objects
 from tests.servers import wait_for
 
@@ -129,6 +132,19 @@ def test_a_backup_and_a_drill_run_now_are_admitted_bind_the_backup_volume_and_co
     [claim] = [c for c in objects(prod.environment, "persistentvolumeclaims", namespace)
                if c["metadata"]["name"] == "blockscore-backups"]
     assert claim["status"]["phase"] == "Bound"
+
+
+def test_the_program_can_ask_the_cluster_which_apis_it_serves(prod):
+    """The question the program asks before it creates monitoring objects, over the built-in
+    cluster's TLS and client certificate; prod's monitors and rules are there."""
+    kubeconfig = yaml.safe_load(Path(prod.environment["KUBECONFIG"]).read_text())
+    assert cluster_api.discover(kubeconfig, "monitoring.coreos.com/v1") is True
+    assert cluster_api.discover(kubeconfig, "example.shipyard.dev/v1") is False
+    namespace = prod.output("namespace")
+    assert {m["metadata"]["name"] for m in objects(prod.environment, "servicemonitors", namespace)} == {
+        "blockscore-web", "blockscore-database", "blockscore-cache", "blockscore-broker"}
+    [rule] = objects(prod.environment, "prometheusrules", namespace)
+    assert any(r["alert"] == "BlockscoreBackupTooOld" for g in rule["spec"]["groups"] for r in g["rules"])
 
 
 def test_a_failing_migration_stops_the_rollout_and_the_old_pods_keep_serving(prod):
