@@ -192,6 +192,7 @@ if watching:
             targets=[
                 *([ScrapeTarget(component=roles.WEB, port="http", path=monitoring.app.path)] if monitoring.app.enabled else []),
                 *(ScrapeTarget(component=store.component, port="metrics") for store in in_cluster),
+                *([ScrapeTarget(component="pooler", port="metrics")] if database and database.pooler_scraped else []),
             ],
             watched=Watched(
                 app=app.name,
@@ -200,6 +201,7 @@ if watching:
                 app_metrics=monitoring.app if monitoring.app.enabled else None,
                 autoscaler=k8s_name(app.name) if app.replicas.autoscaled else None,
                 database_job=next((s.object_name for s in in_cluster if s.component == "database"), None),
+                pooler_job=k8s_name(database.object_name, "pooler") if database and database.pooler_scraped else None,
                 redis_jobs=[(s.component, s.object_name) for s in in_cluster if s.component != "database"],
                 scheduled=watched_jobs,
                 certificates=certificates,

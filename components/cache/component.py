@@ -13,7 +13,13 @@ import pulumi_kubernetes as k8s
 from components import pod
 from components.cache import config
 from components.cache.spec import CacheSpec
-from components.datastore import IMAGE_UID, DataStore, StoreArgs, exporter, retained_claim
+from components.datastore import (
+    IMAGE_UID,
+    DataStore,
+    StoreArgs,
+    exporter,
+    retained_claim,
+)
 from components.fingerprint import fingerprint
 from components.naming import k8s_name
 

@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, model_validator
 
-from components.backend.spec import DIGEST_RULE, ComputeSpec, EnvName, PinnedImage, ResourcesSpec, has_digest
+from components.backend.spec import (
+    DIGEST_RULE,
+    ComputeSpec,
+    EnvName,
+    PinnedImage,
+    ResourcesSpec,
+    has_digest,
+)
 from components.quantities import parse_quantity
 from components.spec import Spec, StorageSpec, is_production, rule_error
 

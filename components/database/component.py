@@ -10,10 +10,17 @@ import pulumi_kubernetes as k8s
 
 from components import pod
 from components.database import init, tuning, urls
+from components.database.pooler import COMPONENT as POOLER
+from components.database.pooler import PgBouncer, PgBouncerArgs
 from components.database.rollout import RolloutGate
-from components.database.pooler import COMPONENT as POOLER, PgBouncer, PgBouncerArgs
 from components.database.spec import DatabaseSpec
-from components.datastore import IMAGE_UID, DataStore, StoreArgs, exporter, retained_claim
+from components.datastore import (
+    IMAGE_UID,
+    DataStore,
+    StoreArgs,
+    exporter,
+    retained_claim,
+)
 from components.fingerprint import fingerprint
 from components.naming import k8s_name
 from components.quantities import parse_quantity
@@ -42,6 +49,12 @@ class Database(DataStore):
         """The app's Secret of this database, as envFrom: DATABASE_URL and libpq's variables.
         Jobs that need the server itself add `migration_env` over it."""
         return [k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=self.env_secret.name))]
+
+    @property
+    def pooler_scraped(self) -> bool:
+        """Whether PgBouncer runs with its metrics exporter."""
+        spec = self._spec
+        return spec.mode == "in-cluster" and spec.pgbouncer.enabled and spec.pgbouncer.exporter.enabled
 
     @property
     def server_image(self) -> str:
@@ -79,6 +92,8 @@ class Database(DataStore):
                     object_name=k8s_name(self._object, POOLER), spec=spec.pgbouncer, database=spec.name,
                     user=spec.user, password=passwords["app"], server_host=host, server_pods=self.selector,
                     clients=self._store.clients, protect=self._store.protect,
+                    stats_password=self._password("pooler-stats") if spec.pgbouncer.exporter.enabled else None,
+                    metrics_namespace=self._store.metrics_namespace,
                 ),
                 opts=self._child,
             )

@@ -12,9 +12,13 @@ from components.database.spec import RESERVE_POOL_SIZE, PgBouncerSpec
 PORT = 6432
 CONFIG_DIR = "/etc/pgbouncer"
 USERLIST = f"{CONFIG_DIR}/userlist/userlist.txt"
+STATS_USER = "shipyard_stats"
+"""May read the admin console's SHOW commands and nothing else: the exporter's login."""
+METRICS_PORT = 9127
 
 
 def pgbouncer_ini(spec: PgBouncerSpec, *, database: str, server_host: str, server_port: int) -> str:
+    stats = [f"stats_users = {STATS_USER}"] if spec.exporter.enabled else []
     return "\n".join(
         [
             "; Rendered by shipyard; edit the stack config, not this file.",
@@ -39,11 +43,15 @@ def pgbouncer_ini(spec: PgBouncerSpec, *, database: str, server_host: str, serve
             "server_reset_query = DISCARD ALL",
             "log_connections = 0",
             "log_disconnections = 0",
+            *stats,
             "",
         ]
     )
 
 
-def userlist(user: str, password: str) -> str:
+def userlist(user: str, password: str, stats_password: str | None = None) -> str:
     # PgBouncer needs the password itself to answer SCRAM on both sides.
-    return f'"{user}" "{password}"\n'
+    lines = [f'"{user}" "{password}"']
+    if stats_password is not None:
+        lines.append(f'"{STATS_USER}" "{stats_password}"')
+    return "\n".join(lines) + "\n"

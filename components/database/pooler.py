@@ -33,6 +33,10 @@ class PgBouncerArgs:
     server_pods: dict[str, str]
     clients: Sequence[str]
     """Components of the app that connect through the pooler."""
+    stats_password: pulumi.Output[str] | None = None
+    """The exporter's password on the admin console, when `spec.exporter` is on."""
+    metrics_namespace: str | None = None
+    """Namespace of the Prometheus that scrapes the exporter."""
     protect: bool = False
 
 
@@ -48,11 +52,18 @@ class PgBouncer(pulumi.ComponentResource):
             lambda host: pgbouncer.pgbouncer_ini(spec, database=args.database, server_host=host, server_port=SERVICE_PORT)
         )
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=metadata, data={"pgbouncer.ini": ini}, opts=child)
+        exporting = spec.exporter.enabled and args.stats_password is not None
+        stats_password = args.stats_password if exporting else pulumi.Output.from_input("")
         users = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata=metadata,
             type="Opaque",
-            string_data={"userlist.txt": args.password.apply(lambda p: pgbouncer.userlist(args.user, p))},
+            string_data={
+                "userlist.txt": pulumi.Output.all(args.password, stats_password).apply(
+                    lambda v: pgbouncer.userlist(args.user, v[0], v[1] if exporting else None)
+                ),
+                **({"stats-password": stats_password} if exporting else {}),
+            },
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
 
@@ -76,7 +87,8 @@ class PgBouncer(pulumi.ComponentResource):
                 pod.tmp_mount(),
             ],
         )
-        config_checksum = pulumi.Output.unsecret(pulumi.Output.all(ini, args.password).apply(fingerprint))
+        containers = [container, *([_exporter(spec, users.metadata.name)] if exporting else [])]
+        config_checksum = pulumi.Output.unsecret(pulumi.Output.all(ini, args.password, stats_password).apply(fingerprint))
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=metadata,
@@ -94,7 +106,7 @@ class PgBouncer(pulumi.ComponentResource):
                         enable_service_links=False,
                         security_context=pod.pod_security_context(POOLER_UID),
                         topology_spread_constraints=pod.topology_spread(selector, strict_nodes=args.protect),
-                        containers=[container],
+                        containers=containers,
                         volumes=[
                             k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name)),
                             k8s.core.v1.VolumeArgs(
@@ -114,7 +126,11 @@ class PgBouncer(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,
-                ports=[k8s.core.v1.ServicePortArgs(name="postgres", port=SERVICE_PORT, target_port="pgbouncer")],
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name="postgres", port=SERVICE_PORT, target_port="pgbouncer"),
+                    *([k8s.core.v1.ServicePortArgs(name="metrics", port=pgbouncer.METRICS_PORT, target_port="metrics")]
+                      if exporting else []),
+                ],
             ),
             opts=child,
         )
@@ -132,7 +148,9 @@ class PgBouncer(pulumi.ComponentResource):
                 ingress=[
                     network.ingress_rule(
                         [network.components_peer(identity.app_selector(), args.clients)], network.tcp(pgbouncer.PORT)
-                    )
+                    ),
+                    *([network.ingress_rule([network.namespace_peer(args.metrics_namespace)], network.tcp(pgbouncer.METRICS_PORT))]
+                      if exporting and args.metrics_namespace else []),
                 ],
                 egress=[network.egress_rule([network.pod_peer(args.server_pods)], network.tcp(SERVICE_PORT))],
             ),
@@ -141,3 +159,30 @@ class PgBouncer(pulumi.ComponentResource):
         self.host = pulumi.Output.concat(service.metadata.name, ".", args.namespace, ".svc.cluster.local")
         self.client_egress = network.egress_rule([network.pod_peer(selector)], network.tcp(pgbouncer.PORT))
         self.register_outputs({"host": self.host})
+
+
+def _exporter(spec: PgBouncerSpec, secret_name: pulumi.Input[str]) -> k8s.core.v1.ContainerArgs:
+    """pgbouncer_exporter on the pod's loopback: the password comes from the Secret through
+    libpq's PGPASSWORD, so the connection string in the pod spec holds none."""
+    url = f"postgres://{pgbouncer.STATS_USER}@127.0.0.1:{pgbouncer.PORT}/pgbouncer?sslmode=disable"
+
+    def probe(period: int) -> k8s.core.v1.ProbeArgs:
+        return k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path="/", port="metrics"), period_seconds=period)
+
+    return k8s.core.v1.ContainerArgs(
+        name="exporter",
+        image=spec.exporter.image,
+        image_pull_policy="IfNotPresent",
+        args=[f"--pgBouncer.connectionString={url}", f"--web.listen-address=:{pgbouncer.METRICS_PORT}"],
+        env=[k8s.core.v1.EnvVarArgs(
+            name="PGPASSWORD",
+            value_from=k8s.core.v1.EnvVarSourceArgs(
+                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret_name, key="stats-password")
+            ),
+        )],
+        ports=[k8s.core.v1.ContainerPortArgs(name="metrics", container_port=pgbouncer.METRICS_PORT, protocol="TCP")],
+        resources=pod.resource_requirements({"cpu": "10m", "memory": "16Mi"}, {"cpu": "100m", "memory": "64Mi"}),
+        readiness_probe=probe(15),
+        liveness_probe=probe(30),
+        security_context=pod.container_security_context(POOLER_UID),
+    )

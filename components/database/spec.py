@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, SecretStr, ValidationInfo, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 
+from components.backend.spec import (
+    DIGEST_RULE,
+    ComputeSpec,
+    PinnedImage,
+    ResourcesSpec,
+    has_digest,
+)
 from components.backup.spec import BackupSpec
-from components.backend.spec import DIGEST_RULE, PinnedImage, ResourcesSpec, ComputeSpec, has_digest
 from components.database import tuning
 from components.spec import Spec, StorageSpec, is_production, rule_error
 
@@ -20,6 +34,8 @@ EXPORTER_IMAGE = (
     "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
     "@sha256:38606faa38c54787525fb0ff2fd6b41b4cfb75d455c1df294927c5f611699b17"
 )
+PGBOUNCER_EXPORTER_IMAGE = "quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0"
+"""Tag only: production asks for its digest, from the registry you pull it from."""
 PGBOUNCER_IMAGE = (
     "edoburu/pgbouncer:v1.23.1-p2@sha256:122bac472cfb0b92dca81a72421c93c3c5a840899e2002690a39742427cfcd49"
 )
@@ -72,6 +88,22 @@ TuningSpec = create_model(
 )
 
 
+class PgBouncerExporterSpec(Spec):
+    """prometheus-community's pgbouncer_exporter beside each PgBouncer, reading its admin console
+    as a stats-only user."""
+
+    enabled: bool = False
+    """Run it (metrics on port 9127: pools, waiting clients, stats), for a ServiceMonitor to scrape."""
+    image: PinnedImage = PGBOUNCER_EXPORTER_IMAGE
+    """Its image; in production pinned by digest (`...:v0.11.0@sha256:...`)."""
+
+    @model_validator(mode="after")
+    def _digest_in_production(self, info: ValidationInfo) -> PgBouncerExporterSpec:
+        if self.enabled and is_production(info) and not has_digest(self.image):
+            raise rule_error(f"`image` ({self.image}) {DIGEST_RULE}")
+        return self
+
+
 class PgBouncerSpec(Spec):
     """A connection pooler in front of the database; apps then connect through it."""
 
@@ -88,6 +120,8 @@ class PgBouncerSpec(Spec):
     """PgBouncer pods; each opens its own pool."""
     image: PinnedImage = PGBOUNCER_IMAGE
     """PgBouncer image, pinned."""
+    exporter: PgBouncerExporterSpec = PgBouncerExporterSpec()
+    """A metrics exporter beside each PgBouncer."""
 
     @property
     def server_connections_per_pod(self) -> int:

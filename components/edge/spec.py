@@ -312,7 +312,10 @@ class EdgeSpec(Spec):
                 problems.append("`forceHttps` needs TLS (`tls.enabled`)")
             if self.hsts is not None:
                 problems.append("`hsts` needs TLS (`tls.enabled`); set it to null for plain HTTP")
-        from components.edge import capabilities, routes  # they read this module's types
+        from components.edge import (  # they read this module's types
+            capabilities,
+            routes,
+        )
 
         problems += capabilities.problems(self)
         uncovered = routes.uncovered_limits(self)

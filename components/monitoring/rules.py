@@ -28,6 +28,8 @@ class Watched:
     autoscaler: str | None = None
     """The web HorizontalPodAutoscaler, when the web tier scales."""
     database_job: str | None = None
+    pooler_job: str | None = None
+    """The PgBouncer Service, when its exporter runs."""
     redis_jobs: Sequence[tuple[str, str]] = ()
     """(role, Service) of each Redis: the cache, the broker."""
     scheduled: Sequence[ScheduledJob] = ()
@@ -57,7 +59,7 @@ def rule_groups(watched: Watched) -> list[dict]:
     groups = [_workloads(watched)]
     if watched.app_metrics is not None:
         groups.append(_requests(watched, watched.app_metrics))
-    if watched.database_job or watched.redis_jobs:
+    if watched.database_job or watched.redis_jobs or watched.pooler_job:
         groups.append(_data_stores(watched))
     if watched.scheduled:
         groups.append(_scheduled(watched))
@@ -139,6 +141,18 @@ def _data_stores(watched: Watched) -> dict:
                         "database.tuning.max_connections with the memory to go with it.",
             ),
         ]
+    if watched.pooler_job:
+        pooler = selector(ns, job=watched.pooler_job)
+        rules.append(alert(
+            f"{_title(app)}PoolerClientsWaiting",
+            f"max(pgbouncer_pools_client_waiting_connections{pooler}) > 0",
+            wait="5m", severity="warning", app=app,
+            summary=f"{app}: clients wait for a database connection in PgBouncer",
+            description="{{ $value }} clients have waited for a server connection for 5 minutes: the pool is too small "
+                        "for the load, or queries hold connections too long.",
+            runbook="Raise database.pgbouncer.defaultPoolSize (within max_connections), or find the slow "
+                    "transactions (pg_stat_activity, pg_stat_statements).",
+        ))
     for role, job in watched.redis_jobs:
         redis = selector(ns, job=job)
         name = f"{_title(app)}{_title(role)}"

@@ -9,7 +9,12 @@ import pulumi_kubernetes as k8s
 
 from components.backend import AppSpec, Backend, BackendArgs, EnvSecret
 from components.backend.workload import CHECKSUM_ANNOTATION
-from components.database.rollout import RECORD_CONTAINER, REVISION_VARIABLE, WAIT_CONTAINER, RolloutGate
+from components.database.rollout import (
+    RECORD_CONTAINER,
+    REVISION_VARIABLE,
+    WAIT_CONTAINER,
+    RolloutGate,
+)
 from components.network import NetworkSpec
 from tests.conftest import MINIMAL_APP, containers, run_components, step, steps
 from tools.recording import MOCK_DIGEST, Recording

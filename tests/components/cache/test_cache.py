@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from components.cache import BrokerSpec, Cache, CacheArgs, CacheSpec
-from components.cache import config
+from components.cache import BrokerSpec, Cache, CacheArgs, CacheSpec, config
 from components.naming import AppIdentity
 from tests.conftest import run_components
 

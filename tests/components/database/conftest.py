@@ -18,7 +18,16 @@ import pytest
 from components.database import Database, DatabaseArgs, DatabaseSpec
 from components.naming import AppIdentity
 from tests.conftest import run_components
-from tests.servers import PGBOUNCER, POSTGRES_BIN, as_postgres, free_port, give_to_postgres, psql, running, server_directory
+from tests.servers import (
+    PGBOUNCER,
+    POSTGRES_BIN,
+    as_postgres,
+    free_port,
+    give_to_postgres,
+    psql,
+    running,
+    server_directory,
+)
 
 SPEC = DatabaseSpec.model_validate(
     {
@@ -29,7 +38,7 @@ SPEC = DatabaseSpec.model_validate(
         "resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
         "tuning": {"max_connections": 200, "log_min_duration_statement": "250ms", "checkpoint_completion_target": 0.8},
         "extensions": ["pg_stat_statements", "uuid-ossp"],
-        "pgbouncer": {"enabled": True, "maxClientConn": 500, "defaultPoolSize": 5},
+        "pgbouncer": {"enabled": True, "maxClientConn": 500, "defaultPoolSize": 5, "exporter": {"enabled": True}},
     }
 )
 
@@ -46,6 +55,9 @@ def rendered():
         "app": recording.one("Secret", "blockscore-db")["stringData"],
         "pooler": recording.one("ConfigMap", "blockscore-db-pooler")["data"]["pgbouncer.ini"],
         "userlist": recording.one("Secret", "blockscore-db-pooler")["stringData"]["userlist.txt"],
+        "stats_password": recording.one("Secret", "blockscore-db-pooler")["stringData"]["stats-password"],
+        "exporter": [c for c in recording.one("Deployment", "blockscore-db-pooler")["spec"]["template"]["spec"]["containers"]
+                     if c["name"] == "exporter"][0],
     }
 
 

@@ -7,6 +7,7 @@ import pytest
 from components.database import Database, DatabaseArgs, DatabaseSpec
 from components.naming import AppIdentity
 from tests.conftest import run_components
+from tests.test_stack_config import problems
 
 IDENTITY = AppIdentity(name="shop", instance="shop-test")
 APP_PODS = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop-test"}
@@ -227,3 +228,34 @@ def test_init_script_is_mounted_executable(default):
     # The entrypoint sources a script it cannot execute, which would leak its shell options.
     volumes = {v["name"]: v for v in default.one("StatefulSet")["spec"]["template"]["spec"]["volumes"]}
     assert volumes["config"]["configMap"]["defaultMode"] == 0o555
+
+
+def test_no_pooler_exporter_unless_asked():
+    recording = database(pgbouncer={"enabled": True})
+    [container] = recording.one("Deployment", "shop-db-pooler")["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == "pgbouncer"
+    assert "stats_users" not in recording.one("ConfigMap", "shop-db-pooler")["data"]["pgbouncer.ini"]
+
+
+def test_the_pooler_exporter_reads_the_admin_console_as_a_stats_user():
+    recording = database(metrics_namespace="monitoring", pgbouncer={"enabled": True, "exporter": {"enabled": True}})
+    pod = recording.one("Deployment", "shop-db-pooler")["spec"]["template"]["spec"]
+    exporter = {c["name"]: c for c in pod["containers"]}["exporter"]
+    assert "--pgBouncer.connectionString=postgres://shipyard_stats@127.0.0.1:6432/pgbouncer?sslmode=disable" in exporter["args"]
+    assert exporter["env"] == [{"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": "shop-db-pooler", "key": "stats-password"}}}]
+    assert exporter["securityContext"]["readOnlyRootFilesystem"] and exporter["securityContext"]["runAsNonRoot"]
+    assert "stats_users = shipyard_stats" in recording.one("ConfigMap", "shop-db-pooler")["data"]["pgbouncer.ini"]
+    secret = recording.one("Secret", "shop-db-pooler")["stringData"]
+    assert secret["userlist.txt"].splitlines()[1] == f'"shipyard_stats" "{secret["stats-password"]}"'
+    ports = recording.one("Service", "shop-db-pooler")["spec"]["ports"]
+    assert {"name": "metrics", "port": 9127, "targetPort": "metrics"} in ports
+    ingress = recording.one("NetworkPolicy", "shop-db-pooler")["spec"]["ingress"]
+    assert ingress[1]["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    assert ingress[1]["ports"] == [{"protocol": "TCP", "port": 9127}]
+
+
+def test_the_pooler_exporter_image_needs_a_digest_in_production():
+    found = problems(environment="production",
+                     database={"enabled": True, "pgbouncer": {"enabled": True, "exporter": {"enabled": True}}})
+    assert any(p.startswith("database.pgbouncer.exporter.image (quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0) "
+                            "must carry a digest in production") for p in found), found

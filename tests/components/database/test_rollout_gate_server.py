@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
-from components.database.rollout import RECORD_CONTAINER, REVISION_VARIABLE, WAIT_CONTAINER
+from components.database.rollout import (
+    RECORD_CONTAINER,
+    REVISION_VARIABLE,
+    WAIT_CONTAINER,
+)
 from tests.components.database.conftest import url_at
 from tests.conftest import step
 from tests.servers import needs_pgbouncer, needs_postgres, psql

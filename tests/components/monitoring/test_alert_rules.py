@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import run_stack
 from tools import render
 from tools.engine_run import tool_dir
 
@@ -218,4 +219,26 @@ def test_certificate_alert(promtool, rules_file, groups):
                "exp_annotations": annotations(groups, "BlockscoreCertificateExpiring", cert["name"], "9d 22h 0m 0s")}]),
         case("BlockscoreCertificateExpiring", "2h", [series("certmanager_certificate_expiration_timestamp_seconds",
                                                             f"{60 * 86400}x120", **cert)], []),
+    ])
+
+
+def test_pooler_alert(promtool, tmp_path):
+    recording = run_stack(database={"enabled": True, "pgbouncer": {"enabled": True, "exporter": {"enabled": True}}},
+                          monitoring={"enabled": True})
+    groups = recording.one("PrometheusRule")["spec"]["groups"]
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+    pooler = {"job": "shop-db-pooler", "database": "app", "user": "app"}
+
+    def waiting(values: str) -> list[dict]:
+        return [{"series": "pgbouncer_pools_client_waiting_connections{"
+                           + ", ".join(f'{k}="{v}"' for k, v in {"namespace": "shop-test", **pooler}.items()) + "}",
+                 "values": values}]
+
+    expected = {"severity": "warning", "app": "shop"}
+    run_cases(promtool, rules_file, [
+        case("ShopPoolerClientsWaiting", "10m", waiting("4x10"),
+             [{"exp_labels": expected, "exp_annotations": annotations(groups, "ShopPoolerClientsWaiting", "4")}]),
+        # A moment of waiting under a burst is what a pool is for.
+        case("ShopPoolerClientsWaiting", "10m", waiting("0 0 0 5 0 0 0 0 0 0 0"), []),
     ])

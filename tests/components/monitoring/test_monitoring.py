@@ -104,3 +104,14 @@ def test_can_leave_the_dashboard_out():
 def test_bad_monitoring_config_names_the_key(monitoring, message):
     found = problems(monitoring={"enabled": True, **monitoring})
     assert any(message in p for p in found), found
+
+
+def test_the_pooler_is_scraped_when_its_exporter_runs():
+    recording = run_stack(database={"enabled": True, "pgbouncer": {"enabled": True, "exporter": {"enabled": True}}},
+                          monitoring={"enabled": True})
+    monitors = {r.object_name: r.inputs["spec"] for r in recording.find("ServiceMonitor")}
+    assert set(monitors) == {"shop-database", "shop-pooler"}
+    assert monitors["shop-pooler"]["endpoints"][0]["port"] == "metrics"
+    assert monitors["shop-pooler"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "pooler"
+    without = run_stack(database={"enabled": True, "pgbouncer": {"enabled": True}}, monitoring={"enabled": True})
+    assert {r.object_name for r in without.find("ServiceMonitor")} == {"shop-database"}
