@@ -35,7 +35,8 @@ def serves(group_version: str) -> bool | None:
     if isinstance(pulumi.runtime.settings.get_monitor(), MockMonitor):
         return None
     provider = pulumi.Config("kubernetes")
-    if provider.get_bool("renderYamlToDirectory") or provider.get("renderYamlToDirectory"):
+    # Render mode writes files and talks to no cluster (its value is a directory).
+    if provider.get("renderYamlToDirectory"):
         return None
     try:
         kubeconfig = _load_kubeconfig(provider.get("kubeconfig"))

@@ -107,3 +107,20 @@ def test_without_the_operator_monitoring_is_left_out_and_the_program_says_why(mo
     # The stack that installs the operator does not ask, and gets everything.
     installed = run_stack(monitoring={"enabled": True}, addons={"prometheusStack": {"enabled": True}})
     assert installed.find("PrometheusRule")
+
+
+def test_render_mode_asks_no_cluster(api, monkeypatch, tmp_path):
+    """As the real engine runs the program with `kubernetes:renderYamlToDirectory` set to a directory."""
+    config = tmp_path / "kubeconfig"
+    config.write_text(json.dumps(kubeconfig(api)))
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    monkeypatch.setattr(pulumi.runtime.settings, "get_monitor", lambda: None)
+    pulumi.runtime.set_config("kubernetes:renderYamlToDirectory", str(tmp_path / "rendered"))
+    try:
+        assert cluster_api.serves(GROUP) is None
+        assert FakeApiServer.seen == []
+        pulumi.runtime.set_config("kubernetes:renderYamlToDirectory", "")
+        FakeApiServer.served = {GROUP}
+        assert cluster_api.serves(GROUP) is True  # and otherwise the cluster is asked
+    finally:
+        pulumi.runtime.config.CONFIG.get().pop("kubernetes:renderYamlToDirectory", None)
