@@ -44,6 +44,8 @@ class Recorded:
     replace_on_changes: list[str]
     dependencies: list[str]
     ignore_changes: list[str] = field(default_factory=list)
+    create_timeout: str = ""
+    """`custom_timeouts.create`: how long the engine waits for the resource to be ready."""
 
     @property
     def is_kubernetes_object(self) -> bool:
@@ -148,6 +150,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     replace_on_changes=list(request.replaceOnChanges),
                     dependencies=list(request.dependencies),
                     ignore_changes=list(request.ignoreChanges),
+                    create_timeout=request.customTimeouts.create if request.HasField("customTimeouts") else "",
                 )
             )
         return response

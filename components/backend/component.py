@@ -411,7 +411,7 @@ class Backend(pulumi.ComponentResource):
         overdue = longest_gap(job.schedule, job.time_zone).total_seconds() + STARTING_DEADLINE_SECONDS
         self.watched.append(ScheduledJob(
             cron_job=object_name, title=f"scheduled job {job.name}",
-            stale_seconds=int(overdue + job.timeout_seconds * (job.retries + 1)),
+            stale_seconds=int(overdue + job.timeout_seconds),
             runbook=f"kubectl -n <namespace> logs job/<job> for the command's own error; run it now with "
                     f"kubectl create job --from=cronjob/{object_name} {object_name}-now",
         ))

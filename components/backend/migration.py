@@ -27,6 +27,10 @@ class RolloutGate(Protocol):
         ...
 
 
+SCHEDULING_SLACK_SECONDS = 300
+"""Time for the Job's pod to be scheduled and pull its image, on top of its deadlines."""
+
+
 def job_name(app_name: str, template: object, migration: MigrationSpec) -> str:
     """A name that changes whenever the Job's pod would: a hash of the whole pod template.
 
@@ -91,6 +95,9 @@ def migration_job(
             active_deadline_seconds=migration.timeout_seconds,
             template=pod_template,
         ),
-        opts=opts,
+        # The engine waits for a Job for ten minutes unless told otherwise; the deadline
+        # bounds the whole Job, retries included, and the rollout must wait for all of it.
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(
+            create=f"{migration.timeout_seconds + SCHEDULING_SLACK_SECONDS}s"))),
     )
     return job, revision

@@ -35,6 +35,8 @@ BACKUP_STEPS = ("dump", "prune", "offsite")
 SCRIPTS_DIR = "/opt/shipyard/backup"
 BACKUP_DIR = "/backups"
 SCRATCH_DIR = "/scratch"
+STARTING_SLACK_SECONDS = 300
+"""Time for a restore pod to be scheduled and pull its images, on top of its deadline."""
 UID = 999
 """The postgres image's user; the rclone steps run as the same one, so they share the files."""
 UID_SKIP = ("CKV_K8S_40", "runs as the postgres image's own user, UID 999, which owns the dumps it writes")
@@ -330,8 +332,11 @@ class Backup(pulumi.ComponentResource):
         k8s.batch.v1.Job(
             f"{self._name}-restore-{restore.request}",
             metadata=self._metadata(k8s_name(self._args.identity.name, RESTORE, restore.request), RESTORE, SKIPS),
-            spec=job_spec(template, timeout_seconds=self._spec.timeout_seconds * 2, retries=0),
-            opts=self._child(ignore_changes=["spec"]),
+            spec=job_spec(template, timeout_seconds=self._spec.drill_timeout_seconds, retries=0),
+            # `up` waits for the restore to finish, for as long as the Job may run (the
+            # engine's own limit for a Job is ten minutes).
+            opts=self._child(ignore_changes=["spec"], custom_timeouts=pulumi.CustomTimeouts(
+                create=f"{self._spec.drill_timeout_seconds + STARTING_SLACK_SECONDS}s")),
         )
 
     def _network_policy(self) -> None:

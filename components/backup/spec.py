@@ -148,5 +148,6 @@ class BackupSpec(Spec):
     def stale_after(self) -> timedelta:
         """How old the newest dump may be before a run has been missed: the longest gap
         between two runs, plus the time a run may take to start and to finish."""
-        slack = timedelta(seconds=STARTING_DEADLINE_SECONDS + self.timeout_seconds * (self.retries + 1))
+        # The active deadline bounds a whole run, its retries included.
+        slack = timedelta(seconds=STARTING_DEADLINE_SECONDS + self.timeout_seconds)
         return longest_gap(self.schedule, self.time_zone) + slack

@@ -317,6 +317,13 @@ def test_no_migration_job_by_default():
     assert backend().find("Job") == []
 
 
+def test_up_waits_for_the_migration_as_long_as_it_may_run():
+    [job] = backend({"migration": {"command": ["alembic", "upgrade", "head"], "timeoutSeconds": 1800, "retries": 2}}).find("Job")
+    assert job.inputs["spec"]["activeDeadlineSeconds"] == 1800 and job.inputs["spec"]["backoffLimit"] == 2
+    # The deadline bounds the Job, retries included; the engine's own default is ten minutes.
+    assert job.create_timeout == f"{1800 + 300}s"
+
+
 def test_migration_job_runs_the_command_once_and_gates_every_deployment():
     recording = backend({**MIGRATION, "workers": [CELERY, BEAT]})
     [job] = recording.find("Job")

@@ -149,8 +149,8 @@ def test_the_drill_runs_weekly_with_the_age_the_schedule_allows():
     assert cron_job["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
     pod = job_pod(cron_job)
     drill = steps(pod)["drill"]
-    # A day between nightly runs, plus ten minutes to start and two hours for two tries.
-    assert env(drill)["MAX_AGE_SECONDS"] == str(86400 + 600 + 7200)
+    # A day between nightly runs, plus ten minutes to start and the hour a run may take.
+    assert env(drill)["MAX_AGE_SECONDS"] == str(86400 + 600 + 3600)
     assert (env(drill)["TABLES"], env(drill)["EXTENSIONS"]) == ("orders public.users", "uuid-ossp")
     assert cron_job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"][COMPONENT] == "restore-drill"
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -166,6 +166,9 @@ def test_a_restore_runs_once_per_request():
     assert job.object_name == "shop-restore-incident-42"
     # A later change to the pod (a new image) must not replace it and so restore again.
     assert job.ignore_changes == ["spec"]
+    # `up` waits as long as the restore may run (two hours by default), not the engine's ten minutes.
+    assert job.create_timeout == f"{2 * 3600 + 300}s"
+    assert job.inputs["spec"]["activeDeadlineSeconds"] == 2 * 3600
     pod = job.inputs["spec"]["template"]["spec"]
     restore = steps(pod)["restore"]
     assert (env(restore)["DUMP"], env(restore)["ALLOW_NONEMPTY"]) == ("shop-20261201T020000Z.dump", "0")
