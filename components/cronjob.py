@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pulumi_kubernetes as k8s
+
+from components.schedule import longest_gap
 
 STARTING_DEADLINE_SECONDS = 600
 """How late a run may still start (a controller restart, a busy cluster); a later one is
 skipped and counts as missed, which the age alerts then see."""
 HISTORY = 3
 """Finished Jobs kept of each outcome: enough to read why the last runs failed."""
+
+
+def overdue_after(schedule: str, time_zone: str, timeout_seconds: int) -> timedelta:
+    """How long after a CronJob's last success a run has been missed: the longest gap between
+    two runs, plus the time a run may take to start and to finish (the active deadline bounds
+    a whole run, its retries included). What the age alerts and the restore drill allow."""
+    return longest_gap(schedule, time_zone) + timedelta(seconds=STARTING_DEADLINE_SECONDS + timeout_seconds)
 
 
 def job_spec(

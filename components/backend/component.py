@@ -22,17 +22,11 @@ from components.backend.roles import (
 )
 from components.backend.spec import AppSpec, CronJobSpec, WorkerSpec
 from components.backend.workload import AppPod
-from components.cronjob import (
-    STARTING_DEADLINE_SECONDS,
-    ScheduledJob,
-    cron_job_spec,
-    job_spec,
-)
+from components.cronjob import ScheduledJob, cron_job_spec, job_spec, overdue_after
 from components.env_secret import EnvSecret
 from components.fingerprint import fingerprint
 from components.naming import AppIdentity, k8s_name
 from components.network import NetworkSpec
-from components.schedule import longest_gap
 
 TYPE = "shipyard:app:Backend"
 SHARED = "backend"
@@ -408,10 +402,9 @@ class Backend(pulumi.ComponentResource):
             init_containers=self._rollout_wait,
         )
         object_name = k8s_name(self._args.app.name, job.name)
-        overdue = longest_gap(job.schedule, job.time_zone).total_seconds() + STARTING_DEADLINE_SECONDS
         self.watched.append(ScheduledJob(
             cron_job=object_name, title=f"scheduled job {job.name}",
-            stale_seconds=int(overdue + job.timeout_seconds),
+            stale_seconds=int(overdue_after(job.schedule, job.time_zone, job.timeout_seconds).total_seconds()),
             runbook=f"kubectl -n <namespace> logs job/<job> for the command's own error; run it now with "
                     f"kubectl create job --from=cronjob/{object_name} {object_name}-now",
         ))

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 
 from components.backend.spec import ComputeSpec, PinnedImage, ResourcesSpec
-from components.cronjob import STARTING_DEADLINE_SECONDS
-from components.schedule import CronSchedule, TimeZone, longest_gap
+from components.cronjob import overdue_after
+from components.schedule import CronSchedule, TimeZone
 from components.spec import DNS_LABEL, Spec, StorageSpec, rule_error
 
 RCLONE_IMAGE = (
@@ -136,8 +136,7 @@ class BackupSpec(Spec):
     @property
     def drill_stale_after(self) -> timedelta:
         """How long after the drill's last success one has been missed (it never retries)."""
-        slack = timedelta(seconds=STARTING_DEADLINE_SECONDS + self.drill_timeout_seconds)
-        return longest_gap(self.drill.schedule, self.time_zone) + slack
+        return overdue_after(self.drill.schedule, self.time_zone, self.drill_timeout_seconds)
 
     @property
     def drill_timeout_seconds(self) -> int:
@@ -146,8 +145,5 @@ class BackupSpec(Spec):
 
     @property
     def stale_after(self) -> timedelta:
-        """How old the newest dump may be before a run has been missed: the longest gap
-        between two runs, plus the time a run may take to start and to finish."""
-        # The active deadline bounds a whole run, its retries included.
-        slack = timedelta(seconds=STARTING_DEADLINE_SECONDS + self.timeout_seconds)
-        return longest_gap(self.schedule, self.time_zone) + slack
+        """How old the newest dump may be before a backup has been missed."""
+        return overdue_after(self.schedule, self.time_zone, self.timeout_seconds)
