@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge promtool e2e-tools up down preview e2e
+.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge promtool charts e2e-tools up down preview e2e
 
 venv: $(STAMP)
 
@@ -86,6 +86,13 @@ cluster-down:
 # The three Go builds at once: they share the cores, but not their waits (downloads, links).
 e2e-tools:
 	$(MAKE) --no-print-directory -j3 engine cluster edge
+	bash tools/addons/charts.sh >/dev/null
+
+## make charts: local copies of the add-on charts that ship in Go modules (cert-manager, Envoy
+## Gateway) in ~/.cache/shipyard/charts, for `addons.<add-on>.chart` where no chart repository
+## is reachable; prints each one's path
+charts:
+	bash tools/addons/charts.sh
 
 ## make edge: the Traefik proxy, from its Go module, into ~/.cache/shipyard (about 7 minutes
 ## cold); the end-to-end tier runs it in front of a test server

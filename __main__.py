@@ -64,6 +64,7 @@ addons = ClusterAddons(
         controller=config.edge.controller,
         ingress_namespace=config.network.ingress_namespace,
         metrics_namespace=config.network.metrics_namespace,
+        protect=production,
     ),
 )
 

@@ -9,15 +9,18 @@ before any resource is registered, so bad config never half-deploys.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import typing
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pulumi
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from components.addons import AddonsSpec
+from components.addons.charts import local_chart_problem
 from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
@@ -70,6 +73,22 @@ class StackConfig(Spec):
             )
         if self.addons.prometheus_stack.enabled and not self.network.metrics_namespace:
             raise rule_error("`addons.prometheusStack.enabled` needs `network.metricsNamespace`, where it installs Prometheus")
+        addon_problems = [
+            f"`addons.{key}.chart`: {problem}"
+            for key, chart, addon in self.addons.installed(self.edge.controller)
+            if addon.chart and (problem := local_chart_problem(chart, Path(addon.chart)))
+        ]
+        homes = {"certManager": "cert-manager", "edgeController": self.network.ingress_namespace,
+                 "prometheusStack": self.network.metrics_namespace}
+        installed = [key for key, _, _ in self.addons.installed(self.edge.controller)]
+        for first, second in itertools.combinations(installed, 2):
+            if homes[first] == homes[second]:
+                addon_problems.append(
+                    f"`addons.{first}` and `addons.{second}` would both own namespace {homes[first]!r} "
+                    "(each add-on's release makes its namespace): give them apart with `network.ingressNamespace` "
+                    "and `network.metricsNamespace`")
+        if addon_problems:
+            raise rule_error("; ".join(addon_problems))
         return self
 
     def namespace_for(self, stack: str) -> str:

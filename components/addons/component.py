@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,6 +18,7 @@ import yaml
 
 from components.addons.charts import CERT_MANAGER, CONTROLLERS, PROMETHEUS_STACK, Chart
 from components.addons.spec import AddonSpec, AddonsSpec
+from components.namespace import pod_security_labels
 
 TYPE = "shipyard:platform:ClusterAddons"
 PROMETHEUS_RELEASE = "monitoring"
@@ -42,6 +44,9 @@ class ClusterAddonsArgs:
     """`edge.controller`: which chart the edge controller add-on installs."""
     ingress_namespace: str
     metrics_namespace: str | None
+    protect: bool = False
+    """Guard the add-ons' namespaces against deletion: cert-manager's holds the ACME account key
+    and every issued certificate."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -57,6 +62,7 @@ class ClusterAddons(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self._name = name
+        self._protect = args.protect
         spec = args.spec
         self.tls, self.edge, self.monitoring = [], [], []
         if spec.cert_manager.enabled:
@@ -71,14 +77,21 @@ class ClusterAddons(pulumi.ComponentResource):
 
     def _release(self, chart: Chart, addon: AddonSpec, namespace: str, release: str | None = None) -> k8s.helm.v3.Release:
         values = merged(yaml.safe_load(chart.values_file.read_text()) or {}, addon.values)
+        # The namespace is made here rather than by Helm, which would leave it without Pod Security.
+        labels = {**pod_security_labels(), "pod-security.kubernetes.io/enforce": chart.pod_security}
+        space = k8s.core.v1.Namespace(f"{self._name}-{chart.name}-namespace",
+                                      metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels),
+                                      opts=pulumi.ResourceOptions(parent=self, protect=self._protect,
+                                                                  retain_on_delete=self._protect))
+        # A local copy is the pinned chart already (checked with the config): no version to ask for.
+        local = str(Path(addon.chart).resolve()) if addon.chart else None
         return k8s.helm.v3.Release(
             f"{self._name}-{chart.name}",
             name=release or chart.name,
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository) if chart.repository else None,
-            namespace=namespace,
-            create_namespace=True,
+            chart=local or chart.chart,
+            version=None if local else chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository) if chart.repository and not local else None,
+            namespace=space.metadata.name,
             values=values,
             # A failed upgrade rolls back instead of leaving a half-installed add-on.
             atomic=True,

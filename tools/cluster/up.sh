@@ -23,6 +23,9 @@
 # SHIPYARD_CLUSTER_PV_SIZES (default "10Gi 200Gi": small claims get a small volume, and the
 # prod stacks' 100Gi database claims still bind); and SHIPYARD_CLUSTER_SHARED_PVS (default 4)
 # ReadWriteMany volumes of SHIPYARD_CLUSTER_SHARED_PV_SIZE (default 100Gi) for shared claims.
+# SHIPYARD_CLUSTER_EMPTY=1: none of the add-ons' CRDs either, a cluster as a cloud hands it
+# over, for stacks that install the add-ons themselves (addons.*). A second cluster beside the
+# first takes its own ports and SHIPYARD_CLUSTER_STATE.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,6 +63,7 @@ healthy() {
 # cluster's state, which tools/cluster/down.sh removes with the cluster.
 install_addon_crds() {
   local f digest
+  [[ -n ${SHIPYARD_CLUSTER_EMPTY:-} ]] && return
   for f in "${ADDON_CRD_FILES[@]}"; do
     [[ -s $f ]] || die "$f is missing: run tools/cluster/build.sh first"
   done
