@@ -15,7 +15,7 @@ ACTIONLINT := .tools/bin/actionlint
 # in tools/crd/package-lock.json), for custom resources.
 CRD_STAMP := tools/crd/node_modules/.installed
 
-.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge promtool charts e2e-tools up down preview e2e
+.PHONY: venv checkov actionlint crd-schemas render validate test unit bench docs clean engine cluster cluster-down edge promtool charts diagrams e2e-tools up down preview e2e
 
 venv: $(STAMP)
 
@@ -65,6 +65,10 @@ unit: $(STAMP) $(CHECKOV_STAMP) $(ACTIONLINT) $(CRD_STAMP) promtool
 ## make bench: how long the program takes under mocks (figures, not pass/fail)
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+## make diagrams: redraw examples/<system>/architecture.svg from each example stack's objects (Graphviz)
+diagrams: $(STAMP)
+	$(PY) -m tools.diagram
 
 ## make docs: regenerate docs/config.md from the specs
 docs: $(STAMP)

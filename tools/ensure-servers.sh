@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real servers the data-tier tests run: PostgreSQL, PgBouncer and Redis, from Debian, and
-# rclone, the client of the backups' off-site copy.
+# rclone, the client of the backups' off-site copy; and Graphviz, for the architecture pictures.
 # Called by `make test` (and so by .ci/run). Installs what is missing when it can (root
 # and apt-get); otherwise stops with the command to run. SHIPYARD_SKIP_REAL_SERVERS=1
 # skips the check, and those tests are then reported as skipped.
@@ -20,6 +20,8 @@ fi
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v rclone >/dev/null || missing+=(rclone)
+# Graphviz lays out the example systems' architecture pictures (tools/diagram.py).
+command -v dot >/dev/null || missing+=(graphviz)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
