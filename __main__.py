@@ -26,6 +26,7 @@ from components.monitoring import (
 )
 from components.namespace import Namespace, NamespaceArgs
 from components.naming import AppIdentity, k8s_name
+from components.rabbitmq import RabbitMQ, RabbitMQArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 
 stack = pulumi.get_stack()
@@ -75,6 +76,7 @@ data_stores = [
     (Database, DatabaseArgs, config.database, "database"),
     (Cache, CacheArgs, config.cache, "cache"),
     (Cache, partial(CacheArgs, role="broker"), config.broker, "broker"),
+    (RabbitMQ, RabbitMQArgs, config.rabbitmq, "rabbitmq"),
 ]
 for store_type, store_args, spec, role in data_stores:
     if spec.enabled:
@@ -203,7 +205,8 @@ if watching:
                 autoscaler=k8s_name(app.name) if app.replicas.autoscaled else None,
                 database_job=next((s.object_name for s in in_cluster if s.component == "database"), None),
                 pooler_job=k8s_name(database.object_name, "pooler") if database and database.pooler_scraped else None,
-                redis_jobs=[(s.component, s.object_name) for s in in_cluster if s.component != "database"],
+                redis_jobs=[(s.component, s.object_name) for s in in_cluster if s.component in ("cache", "broker")],
+                rabbitmq_job=next((s.object_name for s in in_cluster if s.component == "rabbitmq"), None),
                 scheduled=watched_jobs,
                 certificates=certificates,
                 thresholds=monitoring.thresholds,

@@ -27,6 +27,7 @@ from components.database import DatabaseSpec
 from components.edge import EdgeSpec
 from components.monitoring import MonitoringSpec
 from components.network import NetworkSpec
+from components.rabbitmq import RabbitMQSpec
 from components.secrets import SecretsSpec
 from components.spec import DNS_LABEL, Environment, Spec, rule_error, spec_type
 
@@ -59,6 +60,7 @@ class StackConfig(Spec):
     database: DatabaseSpec
     cache: CacheSpec
     broker: BrokerSpec
+    rabbitmq: RabbitMQSpec
     edge: EdgeSpec
     monitoring: MonitoringSpec
     addons: AddonsSpec

@@ -208,12 +208,15 @@ class DataStore(pulumi.ComponentResource):
         grace_seconds: int,
         config_checksum: str,
         singleton_reason: str,
+        run_as: int = IMAGE_UID,
+        uid_skip: dict[str, str] = UID_SKIP,
+        init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
     ) -> k8s.apps.v1.StatefulSet:
-        """One server pod, run as the image's own user, with volumes that outlive it."""
+        """One server pod, run as the image's own user (`run_as`), with volumes that outlive it."""
         labels = self._store.identity.labels(self._component)
         return k8s.apps.v1.StatefulSet(
             f"{self._name}-statefulset",
-            metadata=self._metadata(self._object, {**UID_SKIP, SINGLETON: singleton_reason}),
+            metadata=self._metadata(self._object, {**uid_skip, SINGLETON: singleton_reason}),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=1,
                 service_name=service_name,
@@ -228,8 +231,9 @@ class DataStore(pulumi.ComponentResource):
                     spec=k8s.core.v1.PodSpecArgs(
                         automount_service_account_token=False,
                         enable_service_links=False,
-                        security_context=pod.pod_security_context(IMAGE_UID),
+                        security_context=pod.pod_security_context(run_as),
                         termination_grace_period_seconds=grace_seconds,
+                        init_containers=list(init_containers) or None,
                         containers=list(containers),
                         volumes=list(volumes),
                     ),

@@ -1,4 +1,4 @@
-"""Real PostgreSQL, PgBouncer, Redis and S3 servers for the tests, on loopback and free ports.
+"""Real PostgreSQL, PgBouncer, Redis, RabbitMQ and S3 servers for the tests, on loopback and free ports.
 
 `make test` installs them (tools/ensure-servers.sh). A test marked `needs_postgres`,
 `needs_pgbouncer` or `needs_redis` FAILS when its server is missing, with the command
@@ -30,6 +30,8 @@ REDIS_SERVER = shutil.which("redis-server")
 PGBOUNCER = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
 # The off-site copy's client, from Debian; the S3 server it talks to is moto's, from PyPI.
 RCLONE = shutil.which("rclone")
+# Debian keeps RabbitMQ's scripts in /usr/lib/rabbitmq/bin (and the server in /usr/sbin).
+RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 
 OPT_OUT = "SHIPYARD_SKIP_REAL_SERVERS"
 """Set to 1 to skip, rather than fail, the tests whose server is not installed."""
@@ -49,12 +51,14 @@ SERVERS = {
     "pgbouncer": RealServer("PgBouncer", "pgbouncer", lambda: PGBOUNCER is not None),
     "redis": RealServer("redis-server", "redis-server", lambda: REDIS_SERVER is not None),
     "rclone": RealServer("rclone", "rclone", lambda: RCLONE is not None),
+    "rabbitmq": RealServer("rabbitmq-server", "rabbitmq-server", lambda: (RABBITMQ_BIN / "rabbitmq-server").exists()),
 }
 
 needs_postgres = pytest.mark.real_server("postgresql")
 needs_pgbouncer = pytest.mark.real_server("pgbouncer")
 needs_redis = pytest.mark.real_server("redis")
 needs_rclone = pytest.mark.real_server("rclone")
+needs_rabbitmq = pytest.mark.real_server("rabbitmq")
 
 
 def opted_out() -> bool:

@@ -52,6 +52,9 @@ def test_loan_lifecycle_reaches_the_database_only_through_the_pooler():
         *reaches("migration", ("database", 5432), DNS),
         *reaches("pooler", ("database", 5432), DNS),
         *reaches("database", DNS),
+        # The nightly dump goes to its volume only (no off-site copy here); the drill reaches nothing.
+        *reaches("backup", ("database", 5432), DNS),
+        *reaches("restore-drill", DNS),
         ("namespace/traefik", "web", 8000),
         ("namespace/monitoring", "database", 9187),
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real servers the data-tier tests run: PostgreSQL, PgBouncer and Redis, from Debian, and
+# The real servers the data-tier tests run: PostgreSQL, PgBouncer, Redis and RabbitMQ, from Debian, and
 # rclone, the client of the backups' off-site copy; and Graphviz, for the architecture pictures.
 # Called by `make test` (and so by .ci/run). Installs what is missing when it can (root
 # and apt-get); otherwise stops with the command to run. SHIPYARD_SKIP_REAL_SERVERS=1
@@ -20,6 +20,8 @@ fi
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v rclone >/dev/null || missing+=(rclone)
+# Debian keeps RabbitMQ's scripts out of PATH, in /usr/lib/rabbitmq/bin.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 # Graphviz lays out the example systems' architecture pictures (tools/diagram.py).
 command -v dot >/dev/null || missing+=(graphviz)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -39,5 +39,6 @@ SYSTEMS = {
         System("blockscore", "BlockScore: Flask + Celery, PostgreSQL, Redis", "prod"),
         System("loan-lifecycle", "Loan Lifecycle: FastAPI, PostgreSQL behind PgBouncer", "loan-lifecycle"),
         System("tradewise", "TradeWise AI: Flask, PostgreSQL, HTTPS only", "tradewise"),
+        System("flowlet", "Flowlet: Flask, PostgreSQL, Redis, RabbitMQ, off-site backups every 30 minutes", "flowlet"),
     )
 }

@@ -32,6 +32,8 @@ class Watched:
     """The PgBouncer Service, when its exporter runs."""
     redis_jobs: Sequence[tuple[str, str]] = ()
     """(role, Service) of each Redis: the cache, the broker."""
+    rabbitmq_job: str | None = None
+    """The RabbitMQ Service, whose node serves its own metrics."""
     scheduled: Sequence[ScheduledJob] = ()
     certificates: Sequence[str] = ()
     """Names of the cert-manager Certificates of the stack's hosts."""
@@ -59,7 +61,7 @@ def rule_groups(watched: Watched) -> list[dict]:
     groups = [_workloads(watched)]
     if watched.app_metrics is not None:
         groups.append(_requests(watched, watched.app_metrics))
-    if watched.database_job or watched.redis_jobs or watched.pooler_job:
+    if watched.database_job or watched.redis_jobs or watched.pooler_job or watched.rabbitmq_job:
         groups.append(_data_stores(watched))
     if watched.scheduled:
         groups.append(_scheduled(watched))
@@ -172,6 +174,29 @@ def _data_stores(watched: Watched) -> dict:
                 description="{{ $value | humanizePercentage }} of maxmemory in use; past it Redis evicts keys "
                             "or, with noeviction, refuses writes.",
                 runbook=f"Raise {role}.maxmemory (and its memory limit), or find the keys that grew (redis-cli --bigkeys).",
+            ),
+        ]
+    if watched.rabbitmq_job:
+        rabbit = selector(ns, job=watched.rabbitmq_job)
+        rules += [
+            alert(
+                f"{_title(app)}RabbitMQDown", f"up{rabbit} == 0 or absent(up{rabbit})",
+                wait="2m", severity="critical", app=app,
+                summary=f"{app}: RabbitMQ is down or not scraped",
+                description=f"The node behind {watched.rabbitmq_job} in {ns} does not answer its metrics scrape.",
+                runbook=f"kubectl -n {ns} get pods -l app.kubernetes.io/component=rabbitmq; read the rabbitmq "
+                        "container's log; check the data volume is not full.",
+            ),
+            alert(
+                f"{_title(app)}RabbitMQBlocksPublishers",
+                f"max(rabbitmq_alarms_memory_used_watermark{rabbit}) > 0 "
+                f"or max(rabbitmq_alarms_free_disk_space_watermark{rabbit}) > 0",
+                wait="5m", severity="critical", app=app,
+                summary=f"{app}: RabbitMQ has raised a resource alarm and blocks every publisher",
+                description="Memory use passed rabbitmq.memoryHighWatermark, or free disk fell below "
+                            "rabbitmq.diskFreeLimit: publishers wait until it clears.",
+                runbook="Find the queues that grow (rabbitmqctl list_queues name messages consumers) and the "
+                        "consumers that stopped; raise rabbitmq.resources.limits.memory or rabbitmq.storage.size.",
             ),
         ]
     return {"name": f"{app}-data-stores", "rules": rules}

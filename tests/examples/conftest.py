@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tools import render
 
 
@@ -52,3 +54,9 @@ class Rendered:
     def rate_limit(self, policy: str) -> dict[str, Any]:
         [rule] = self.one("BackendTrafficPolicy", policy)["spec"]["rateLimit"]["global"]["rules"]
         return rule["limit"]
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest) -> Rendered:
+    """The rendered objects of the test module's STACK."""
+    return Rendered(request.module.STACK)

@@ -12,15 +12,11 @@ import json
 import pytest
 
 from stack_config import ConfigError, load
-from tests.examples.conftest import Rendered
 from tools.stacks import config_for
 
+STACK = "tradewise"
 APP, HOST = "tradewise", "tradewise.example.com"
 
-
-@pytest.fixture(scope="module")
-def stack() -> Rendered:
-    return Rendered("tradewise")
 
 
 def test_production_required_variables(stack):

@@ -242,3 +242,32 @@ def test_pooler_alert(promtool, tmp_path):
         # A moment of waiting under a burst is what a pool is for.
         case("ShopPoolerClientsWaiting", "10m", waiting("0 0 0 5 0 0 0 0 0 0 0"), []),
     ])
+
+
+def test_rabbitmq_alerts(promtool, tmp_path):
+    recording = run_stack(rabbitmq={"enabled": True}, monitoring={"enabled": True})
+    groups = recording.one("PrometheusRule")["spec"]["groups"]
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+    labels = {"namespace": "shop-test", "job": "shop-rabbitmq", "instance": "10.0.0.7:15692"}
+
+    def metric(name: str, values: str, **extra: str) -> dict:
+        return {"series": name + "{" + ", ".join(f'{k}="{v}"' for k, v in {**labels, **extra}.items()) + "}",
+                "values": values}
+
+    critical = {"severity": "critical", "app": "shop"}
+    down = annotations(groups, "ShopRabbitMQDown")
+    alarm = annotations(groups, "ShopRabbitMQBlocksPublishers")
+    run_cases(promtool, rules_file, [
+        case("ShopRabbitMQDown", "5m", [metric("up", "1 1 0 0 0 0")],
+             [{"exp_labels": {**critical, **labels}, "exp_annotations": down}]),
+        # Never scraped at all (no monitor picked it up) counts as down too.
+        case("ShopRabbitMQDown", "5m", [metric("up", "1x5", job="another")],
+             [{"exp_labels": {**critical, "job": "shop-rabbitmq", "namespace": "shop-test"}, "exp_annotations": down}]),
+        case("ShopRabbitMQDown", "5m", [metric("up", "1x5")], []),
+        case("ShopRabbitMQBlocksPublishers", "10m", [metric("rabbitmq_alarms_free_disk_space_watermark", "1x10"),
+                                                     metric("rabbitmq_alarms_memory_used_watermark", "0x10")],
+             [{"exp_labels": critical, "exp_annotations": alarm}]),
+        case("ShopRabbitMQBlocksPublishers", "10m", [metric("rabbitmq_alarms_memory_used_watermark", "0 0 1 1 0 0 0 0 0 0 0"),
+                                                     metric("rabbitmq_alarms_free_disk_space_watermark", "0x10")], []),
+    ])
