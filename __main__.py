@@ -17,6 +17,7 @@ from components.backup import Backup, BackupArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
+from components.frontend import FRONTEND, frontend_env
 from components.monitoring import (
     MONITORING_API,
     Monitoring,
@@ -166,6 +167,26 @@ backend = Backend(
 )
 watched_jobs += backend.watched
 
+services = {"web": backend.service_name}
+if config.frontend is not None:
+    site = config.frontend
+    frontend = Backend(
+        f"{app.name}-{site.name}",
+        BackendArgs(
+            namespace=namespace.name,
+            instance=identity.instance,
+            # Objects of its own name; labels of the app's, with a component of its own that
+            # none of the app's policies or data stores names.
+            app=site.model_copy(update={"name": k8s_name(app.name, site.name)}),
+            app_label=app.name,
+            network=config.network.model_copy(update={"internet_egress": site.internet_egress}),
+            strict_spread=production,
+            web_component=FRONTEND,
+            env_defaults=frontend_env(site),
+        ),
+    )
+    services[FRONTEND] = frontend.service_name
+
 certificates: list[str] = []
 if config.edge.enabled:
     edge = Edge(
@@ -174,7 +195,7 @@ if config.edge.enabled:
             namespace=namespace.name,
             identity=identity,
             spec=config.edge,
-            services={"web": backend.service_name},
+            services=services,
             service_port=SERVICE_PORT,
             ingress_namespace=config.network.ingress_namespace,
             after=addons.edge,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from components.addons import AddonsSpec
@@ -25,6 +25,7 @@ from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
 from components.edge import EdgeSpec
+from components.frontend import FrontendSpec
 from components.monitoring import MonitoringSpec
 from components.network import NetworkSpec
 from components.rabbitmq import RabbitMQSpec
@@ -55,6 +56,7 @@ class StackConfig(Spec):
     environment: Environment
     namespace: str = Field(pattern=f"({DNS_LABEL})|^$", max_length=63)
     app: AppSpec
+    frontend: FrontendSpec | None = None
     network: NetworkSpec
     secrets: SecretsSpec
     database: DatabaseSpec
@@ -64,6 +66,23 @@ class StackConfig(Spec):
     edge: EdgeSpec
     monitoring: MonitoringSpec
     addons: AddonsSpec
+
+    @field_validator("frontend", mode="before")
+    @classmethod
+    def _no_frontend_unless_enabled(cls, value: object) -> object:
+        # Declared with a default of {} like every key: that, or enabled false, means none.
+        if value == {} or (isinstance(value, dict) and value.get("enabled") is False):
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _routes_have_their_services(self) -> StackConfig:
+        if self.edge.enabled and self.frontend is None and any(
+            route.service == "frontend" for host in self.edge.hosts for route in host.routes
+        ):
+            raise rule_error("`edge.hosts[].routes` sends requests to `frontend`, but there is no `frontend` "
+                             "(set frontend.image and the rest of its keys)")
+        return self
 
     @model_validator(mode="after")
     def _addons_have_what_they_install_for(self) -> StackConfig:

@@ -39,6 +39,8 @@ SYSTEMS = {
         System("blockscore", "BlockScore: Flask + Celery, PostgreSQL, Redis", "prod"),
         System("loan-lifecycle", "Loan Lifecycle: FastAPI, PostgreSQL behind PgBouncer", "loan-lifecycle"),
         System("tradewise", "TradeWise AI: Flask, PostgreSQL, HTTPS only", "tradewise"),
+        System("bike-lifecycle", "Bike Lifecycle: FastAPI API and a Next.js frontend on their own hosts",
+               "bike-lifecycle"),
         System("flowlet", "Flowlet: Flask, PostgreSQL, Redis, RabbitMQ, off-site backups every 30 minutes", "flowlet"),
     )
 }

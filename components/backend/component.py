@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -72,6 +72,14 @@ class BackendArgs:
     """Prometheus scrapes the web pods' own metrics: `network.metricsNamespace` may reach the app's port."""
     protect: bool = False
     """Protect the shared volumes (uploads) against deletion and replacement (production)."""
+    web_component: str = WEB
+    """The web process's `app.kubernetes.io/component` label: `frontend` for a second web
+    service beside the app (components/frontend), so policies tell the two apart."""
+    app_label: str | None = None
+    """The `app.kubernetes.io/name` label when it is not `app.name`: a frontend is part of the
+    app it fronts, and keeps its labels, its own component label telling it apart."""
+    env_defaults: Mapping[str, str] = field(default_factory=lambda: dict(PYTHON_ENV))
+    """Variables every process starts with; the service's own `env` wins over them."""
 
 
 class Backend(pulumi.ComponentResource):
@@ -89,7 +97,7 @@ class Backend(pulumi.ComponentResource):
         self._name = name
         self._args = args
         app = args.app
-        self._identity = AppIdentity(name=app.name, instance=args.instance, version=app.version)
+        self._identity = AppIdentity(name=args.app_label or app.name, instance=args.instance, version=app.version)
         self.image = app_image(name, app, parent=self)
 
         account = self._service_account()
@@ -204,7 +212,7 @@ class Backend(pulumi.ComponentResource):
         return k8s.core.v1.ConfigMap(
             f"{self._name}-env",
             metadata=self._metadata(k8s_name(self._args.app.name, "env"), SHARED),
-            data={**PYTHON_ENV, **self._args.app.env},
+            data={**self._args.env_defaults, **self._args.app.env},
             opts=self._child(),
         )
 
@@ -275,8 +283,9 @@ class Backend(pulumi.ComponentResource):
             readiness_path=app.readiness_path or app.health_path,
             headers=app.probe_headers,
         )
+        web = self._args.web_component
         container = self._pod.container(
-            WEB,
+            web,
             command=app.command,
             resources=app.resources,
             probes=probes,
@@ -286,7 +295,7 @@ class Backend(pulumi.ComponentResource):
         deployment = self._deployment(
             f"{self._name}-web",
             object_name=object_name,
-            component=WEB,
+            component=web,
             container=container,
             # With an autoscaler, a replicas field would reset the HPA's count on every update.
             replicas=None if app.replicas.autoscaled else app.replicas.min,
@@ -297,10 +306,10 @@ class Backend(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{self._name}-service",
-            metadata=self._metadata(object_name, WEB),
+            metadata=self._metadata(object_name, web),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
-                selector=self._identity.selector(WEB),
+                selector=self._identity.selector(web),
                 ports=[
                     k8s.core.v1.ServicePortArgs(
                         name="http", port=SERVICE_PORT, target_port="http", protocol="TCP"
@@ -311,7 +320,7 @@ class Backend(pulumi.ComponentResource):
         )
         if app.replicas.autoscaled:
             self._autoscaler(object_name, deployment)
-        self._disruption_budget(f"{self._name}-web-pdb", object_name, WEB)
+        self._disruption_budget(f"{self._name}-web-pdb", object_name, web)
         return service
 
     def _autoscaler(self, object_name: str, deployment: k8s.apps.v1.Deployment) -> None:
@@ -330,7 +339,7 @@ class Backend(pulumi.ComponentResource):
 
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{self._name}-web-hpa",
-            metadata=self._metadata(object_name, WEB),
+            metadata=self._metadata(object_name, self._args.web_component),
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
@@ -426,9 +435,9 @@ class Backend(pulumi.ComponentResource):
         args = self._args
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-web-ingress",
-            metadata=self._metadata(k8s_name(args.app.name, "web-ingress"), WEB),
+            metadata=self._metadata(k8s_name(args.app.name, "web-ingress"), args.web_component),
             spec=network.policy_spec(
-                self._identity.selector(WEB),
+                self._identity.selector(args.web_component),
                 ingress=[
                     network.ingress_rule(
                         [network.namespace_peer(args.network.ingress_namespace)], network.tcp(args.app.port)
@@ -452,7 +461,11 @@ class Backend(pulumi.ComponentResource):
                 # The app's own pods only: the data stores share its labels but must
                 # never reach the internet, and policies add up.
                 spec=network.policy_spec(
-                    network.components_selector(self._identity.app_selector(), workloads(args.app)), egress=egress
+                    network.components_selector(
+                        self._identity.app_selector(),
+                        [args.web_component if c == WEB else c for c in workloads(args.app)],
+                    ),
+                    egress=egress,
                 ),
                 opts=self._child(),
             )

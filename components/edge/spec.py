@@ -58,23 +58,26 @@ PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 
 APP_SERVICE = "web"
 """The route target that means the app's own web Service."""
+FRONTEND_SERVICE = "frontend"
+"""The route target that means the stack's frontend (top-level `frontend`)."""
+OWN_SERVICES = (APP_SERVICE, FRONTEND_SERVICE)
 
 
 class RouteSpec(Spec):
     path: PathPrefix = "/"
     """Requests whose path starts with this go to `service`; the longest prefix wins."""
     service: str = Field(default=APP_SERVICE, pattern=DNS_LABEL)
-    """`web`, the app's own Service, or the name of another Service in the stack's
-    namespace (a frontend, a docs site), with its `port`."""
+    """`web`, the app's own Service; `frontend`, the stack's frontend; or the name of another
+    Service in the stack's namespace (a docs site), with its `port`."""
     port: int | None = Field(default=None, ge=1, le=65535)
-    """The port of a Service other than `web` (web's is known)."""
+    """The port of a Service other than `web` and `frontend` (theirs are known)."""
 
     @model_validator(mode="after")
     def _port_for_other_services(self) -> RouteSpec:
-        if self.service != APP_SERVICE and self.port is None:
-            raise rule_error(f"`service` {self.service} is not the app's own, so `port` is required")
-        if self.service == APP_SERVICE and self.port is not None:
-            raise rule_error("`port` is for other Services; web's port is the app's")
+        if self.service not in OWN_SERVICES and self.port is None:
+            raise rule_error(f"`service` {self.service} is not the stack's own, so `port` is required")
+        if self.service in OWN_SERVICES and self.port is not None:
+            raise rule_error(f"`port` is for other Services; {self.service}'s port is known")
         return self
 
 

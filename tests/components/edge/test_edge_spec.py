@@ -140,10 +140,12 @@ def test_every_problem_is_reported_at_once():
     assert "edge.hosts[0].name" in found and "acmeEmail" in found
 
 
-def test_another_service_needs_its_port_and_web_takes_none():
-    assert "service docs is not the app's own, so edge.hosts[0].routes[0].port is required" in problems(
+def test_another_service_needs_its_port_and_web_and_frontend_take_none():
+    assert "service docs is not the stack's own, so edge.hosts[0].routes[0].port is required" in problems(
         hosts=[{"name": "a.example.com", "routes": [{"path": "/", "service": "docs"}]}])
     assert "port is for other Services" in problems(hosts=[{"name": "a.example.com", "routes": [{"port": 80}]}])
+    assert "port is for other Services; frontend's port is known" in problems(
+        hosts=[{"name": "a.example.com", "routes": [{"service": "frontend", "port": 3000}]}])
 
 
 def test_a_capability_error_names_full_keys_once():
