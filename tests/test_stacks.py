@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 
 import pytest
@@ -297,3 +299,12 @@ def test_secret_values_appear_in_secrets_only(stack):
         assert PLACEHOLDER_SECRET not in text and MOCK_PASSWORD not in text, (manifest["kind"], manifest["metadata"]["name"])
     outputs = json.dumps(recording.outputs)
     assert PLACEHOLDER_SECRET not in outputs and MOCK_PASSWORD not in outputs
+
+
+def test_no_env_variable_is_empty(rendered):
+    # The engine leaves an empty `value` out of what it sends, so an object carrying one
+    # would never match what the cluster stores (a diff on every preview).
+    stack, recording = rendered
+    for manifest in recording.manifests():
+        text = json.dumps(manifest)
+        assert '"value": ""' not in text, (stack, manifest["metadata"]["name"])

@@ -291,7 +291,9 @@ class Backup(pulumi.ComponentResource):
         }
         step = self._step(
             "drill", "drill.sh", image=self._args.image,
-            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+            # An empty list is no variable at all (the script reads both with a default):
+            # the engine leaves an empty value out, and the objects must be what it sends.
+            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items() if v],
             volumes=[self._dump_volume(read_only=True), k8s.core.v1.VolumeMountArgs(name="scratch", mount_path=SCRATCH_DIR)],
             resources=drill.resources,
         )
