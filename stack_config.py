@@ -25,6 +25,7 @@ from components.backend.spec import AppSpec
 from components.cache import BrokerSpec, CacheSpec
 from components.database import DatabaseSpec
 from components.edge import EdgeSpec
+from components.edge.spec import FRONTEND_SERVICE
 from components.frontend import FrontendSpec
 from components.monitoring import MonitoringSpec
 from components.network import NetworkSpec
@@ -78,7 +79,7 @@ class StackConfig(Spec):
     @model_validator(mode="after")
     def _routes_have_their_services(self) -> StackConfig:
         if self.edge.enabled and self.frontend is None and any(
-            route.service == "frontend" for host in self.edge.hosts for route in host.routes
+            route.service == FRONTEND_SERVICE for host in self.edge.hosts for route in host.routes
         ):
             raise rule_error("`edge.hosts[].routes` sends requests to `frontend`, but there is no `frontend` "
                              "(set frontend.image and the rest of its keys)")

@@ -308,3 +308,13 @@ def test_no_env_variable_is_empty(rendered):
     for manifest in recording.manifests():
         text = json.dumps(manifest)
         assert '"value": ""' not in text, (stack, manifest["metadata"]["name"])
+
+
+def test_no_object_carries_an_empty_map(rendered):
+    # The engine leaves empty maps (annotations, labels) out of what it sends, as it does
+    # empty values: an object carrying one would differ from what the cluster stores.
+    stack, recording = rendered
+    for manifest in recording.manifests():
+        metadata = manifest["metadata"]
+        assert metadata.get("annotations", None) != {} and metadata.get("labels", None) != {}, \
+            (stack, metadata["name"])

@@ -187,7 +187,8 @@ class Backend(pulumi.ComponentResource):
             name=name,
             namespace=self._args.namespace,
             labels=self._identity.labels(component),
-            annotations=annotations,
+            # None, not {}: the engine leaves an empty map out of what it sends.
+            annotations=annotations or None,
         )
 
     def _service_account(self) -> k8s.core.v1.ServiceAccount:

@@ -51,8 +51,7 @@ def rendered() -> dict:
 def rabbitmq_node(rendered: dict, base: Path) -> Iterator[dict]:
     conf = base / "conf"
     conf.mkdir()
-    for name in (rabbit_config.SETTINGS_FILE,):
-        (conf / name).write_text(rendered["config"][name])
+    (conf / rabbit_config.SETTINGS_FILE).write_text(rendered["config"][rabbit_config.SETTINGS_FILE])
     (conf / rabbit_config.CREDENTIALS_FILE).write_text(rendered["server"][rabbit_config.CREDENTIALS_FILE])
     ports = {"amqp": free_port(), "management": free_port(), "metrics": free_port(), "dist": free_port(),
              "epmd": free_port()}
