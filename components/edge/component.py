@@ -47,6 +47,12 @@ def _slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
 
 
+def _limit_key(limit: RateLimitSpec) -> str:
+    """What a limit's objects are named after: its path, and its first host when it names
+    hosts (two limits on one path never share a host, so never a first one)."""
+    return _slug(limit.path) + (f"-{_slug(limit.hosts[0])}" if limit.hosts else "")
+
+
 class Edge(pulumi.ComponentResource):
     urls: pulumi.Output[list[str]]
     certificates: list[str]
@@ -143,11 +149,11 @@ class Edge(pulumi.ComponentResource):
         middlewares = self._traefik_middlewares(with_standard_headers=True) if spec.controller == "traefik" else {}
         groups: dict[str, list[PathRoute]] = {}
         for route in routes:
-            groups.setdefault(route.rate_limit.path if route.rate_limit else "", []).append(route)
+            groups.setdefault(_limit_key(route.rate_limit) if route.rate_limit else "", []).append(route)
         first = True
         for key, members in sorted(groups.items()):
             limit = members[0].rate_limit
-            name = k8s_name(self._app, "limit", _slug(key)) if key else self._app
+            name = k8s_name(self._app, "limit", key) if key else self._app
             annotations: dict[str, Any] = {}
             if first and issuer:
                 # One Ingress asks cert-manager for the certificate; the others share its Secret.
@@ -158,9 +164,9 @@ class Edge(pulumi.ComponentResource):
             elif spec.controller == "traefik":
                 chain = [middlewares[m] for m in ("headers", "body") if m in middlewares]
                 if limit is not None:
-                    chain.append(self._traefik_rate_limit(key, limit))
+                    chain.append(self._traefik_rate_limit(limit))
                 annotations.update(self._traefik_router(chain, secure=spec.tls.enabled, plain=not spec.force_https))
-            self._ingress(f"{self._name}-ingress-{_slug(key) if key else 'main'}", name, members, tls, annotations)
+            self._ingress(f"{self._name}-ingress-{key or 'main'}", name, members, tls, annotations)
         if spec.controller == "traefik" and spec.force_https:
             redirect = [PathRoute(host, "/", APP_SERVICE) for host in hosts]
             self._ingress(f"{self._name}-ingress-redirect", k8s_name(self._app, "redirect"), redirect, None,
@@ -212,9 +218,9 @@ class Edge(pulumi.ComponentResource):
             made["redirect"] = self._middleware("redirect", traefik.redirect_spec())
         return made
 
-    def _traefik_rate_limit(self, path: str, limit: RateLimitSpec) -> str:
-        """The rateLimit Middleware of a path, made once however many hosts route it."""
-        key = f"limit-{_slug(path)}"
+    def _traefik_rate_limit(self, limit: RateLimitSpec) -> str:
+        """The rateLimit Middleware of a limit, made once however many hosts route its path."""
+        key = f"limit-{_limit_key(limit)}"
         if key not in self._rate_limits:
             self._rate_limits[key] = self._middleware(key, traefik.rate_limit_spec(limit))
         return self._rate_limits[key]
@@ -273,7 +279,7 @@ class Edge(pulumi.ComponentResource):
             names.append(name)
             extensions = [gateway.extension_ref(middlewares[r]) for r in ("headers", "body") if r in middlewares]
             if route.rate_limit is not None and spec.controller == "traefik":
-                extensions.append(gateway.extension_ref(self._traefik_rate_limit(route.rate_limit.path, route.rate_limit)))
+                extensions.append(gateway.extension_ref(self._traefik_rate_limit(route.rate_limit)))
             self._custom(f"{self._name}-route-{name}", gateway.API_VERSION, "HTTPRoute", self._metadata(name),
                          gateway.route_spec(secure_parents(route.host), route.host, route.path, *self._backend(route),
                                             response_headers=headers, timeout_seconds=spec.timeout_seconds,

@@ -30,10 +30,10 @@ def route_for(host: HostSpec, path: str) -> RouteSpec | None:
 
 
 def uncovered_limits(spec: EdgeSpec) -> list[str]:
-    """Rate-limited paths that no host routes anywhere: a limit on nothing is a mistake.
-    A limit applies on every host that routes its path."""
+    """Rate-limited paths that none of their hosts routes: a limit on nothing is a mistake.
+    A limit applies on every host it names (all of them when it names none) that routes its path."""
     return [limit.path for limit in spec.rate_limits
-            if all(route_for(host, limit.path) is None for host in spec.hosts)]
+            if all(route_for(host, limit.path) is None for host in spec.hosts if limit.applies_to(host.name))]
 
 
 def plan(spec: EdgeSpec) -> list[PathRoute]:
@@ -41,7 +41,7 @@ def plan(spec: EdgeSpec) -> list[PathRoute]:
     routes = [PathRoute(host.name, route.path, route.service, route.port) for host in spec.hosts for route in host.routes]
     for host in spec.hosts:
         for limit in spec.rate_limits:
-            covering = route_for(host, limit.path)
+            covering = route_for(host, limit.path) if limit.applies_to(host.name) else None
             if covering is not None:
                 routes = [r for r in routes if not (r.host == host.name and r.path == limit.path)]
                 routes.append(PathRoute(host.name, limit.path, covering.service, covering.port, limit))

@@ -170,10 +170,15 @@ class RateLimitSpec(Spec):
     """The window of `requests`."""
     burst: int | None = Field(default=None, ge=1)
     """Requests allowed at once above the rate; default: the rate itself."""
+    hosts: Annotated[list[str], Field(min_length=1)] | None = None
+    """Hosts (names from `hosts`) the limit holds on; every host that routes `path` when not given."""
 
     @property
     def allowed_burst(self) -> int:
         return self.burst or self.requests
+
+    def applies_to(self, host: str) -> bool:
+        return self.hosts is None or host in self.hosts
 
 
 class CorsSpec(Spec):
@@ -293,7 +298,8 @@ class EdgeSpec(Spec):
     (up to 10 minutes), so a missing or broken controller fails the deployment. Off only
     where no controller runs, such as the built-in test cluster."""
     rate_limits: list[RateLimitSpec] = []
-    """Requests per client address on path prefixes; the longest prefix applies."""
+    """Requests per client address on path prefixes, on every host or the ones a limit names;
+    the longest prefix applies."""
     cors: CorsSpec | None = None
     """Cross-origin requests from browsers: answered at the edge when set."""
 
@@ -324,10 +330,14 @@ class EdgeSpec(Spec):
         uncovered = routes.uncovered_limits(self)
         if uncovered:
             problems.append(f"`rateLimits` on paths no route serves: {', '.join(uncovered)}")
-        limited = [r.path for r in self.rate_limits]
-        twice = sorted({p for p in limited if limited.count(p) > 1})
-        if twice:
-            problems.append(f"`rateLimits` has the path {', '.join(twice)} more than once")
+        unknown = sorted({h for r in self.rate_limits for h in r.hosts or () if h not in names})
+        if unknown:
+            problems.append(f"`rateLimits` names {', '.join(unknown)}, not in `hosts`")
+        for host in names:
+            limited = [r.path for r in self.rate_limits if r.applies_to(host)]
+            twice = sorted({p for p in limited if limited.count(p) > 1})
+            if twice:
+                problems.append(f"`rateLimits` has the path {', '.join(twice)} more than once for {host}")
         if problems:
             raise rule_error("; ".join(problems))
         return self

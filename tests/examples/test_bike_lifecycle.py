@@ -83,10 +83,22 @@ def test_each_host_goes_to_its_service(stack):
     headers = stack.response_headers(f"{APP}-root")
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000") and headers["X-Frame-Options"] == "SAMEORIGIN", \
         "2. Configure Site: HSTS and the headers"
-    [limit] = [m["spec"]["rateLimit"] for m in stack.all("Middleware") if "rateLimit" in m["spec"]]
-    assert limit == {"average": 10, "burst": 20, "period": "1s"}, "2. Configure Site: 10 r/s, burst 20"
-    assert not [f for f in routes[f"{APP}-health"]["rules"][0]["filters"] if "limit" in str(f.get("extensionRef"))], \
-        "2. Configure Site: /health outside the limit"
+    limits = {m["metadata"]["name"]: m["spec"]["rateLimit"] for m in stack.all("Middleware") if "rateLimit" in m["spec"]}
+
+    def limit_on(host: str, path: str) -> dict | None:
+        [spec] = [spec for spec in routes.values()
+                  if spec["hostnames"] == [host] and spec["rules"][0]["matches"][0]["path"]["value"] == path]
+        names = [f["extensionRef"]["name"] for f in spec["rules"][0].get("filters") or []
+                 if f["type"] == "ExtensionRef" and f["extensionRef"]["name"] in limits]
+        return limits[names[0]] if names else None
+
+    assert limit_on("api.bikes.example.com", "/") == {"average": 10, "burst": 20, "period": "1s"}, \
+        "1. Configure Nginx: api_limit, 10 r/s; 2. Configure Site: burst=20 on the API"
+    for host in ("bikes.example.com", "www.bikes.example.com"):
+        assert limit_on(host, "/") == {"average": 30, "burst": 50, "period": "1s"}, \
+            f"1. Configure Nginx: general_limit, 30 r/s; 2. Configure Site: burst=50 on {host}"
+        assert limit_on(host, "/_next/") is None, "2. Configure Site: Next.js static files and images outside the limit"
+    assert limit_on("api.bikes.example.com", "/health") is None, "2. Configure Site: /health outside the limit"
 
 
 def test_the_frontend_never_reaches_the_database(stack):

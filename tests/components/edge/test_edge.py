@@ -213,3 +213,28 @@ def test_paths_can_go_to_other_services_of_the_namespace():
     ingress = edge(api="ingress", controller="traefik", hosts=hosts).one("Ingress", "shop")
     backends = [p["backend"]["service"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
     assert backends == [{"name": "shop", "port": {"number": 80}}, {"name": "docs", "port": {"number": 8080}}]
+
+
+PER_HOST = [{"path": "/", "requests": 10, "burst": 20, "hosts": ["api.example.com"]},
+            {"path": "/", "requests": 30, "burst": 60, "hosts": ["www.example.com"]}]
+TWO_HOSTS = [{"name": "api.example.com"}, {"name": "www.example.com"}]
+
+
+def test_each_host_gets_its_own_limit_on_the_same_path():
+    nginx = edge(api="ingress", controller="nginx", securityHeaders=None, hosts=TWO_HOSTS, rateLimits=PER_HOST)
+    ingresses = {i.object_name: i.inputs for i in nginx.find("Ingress")}
+    assert set(ingresses) == {"shop-limit-root-api-example-com", "shop-limit-root-www-example-com"}
+    for name, host, rps, multiplier in (("shop-limit-root-api-example-com", "api.example.com", "10", "2"),
+                                        ("shop-limit-root-www-example-com", "www.example.com", "30", "2")):
+        assert [r["host"] for r in ingresses[name]["spec"]["rules"]] == [host]
+        found = annotations(nginx, name)
+        assert (found["nginx.ingress.kubernetes.io/limit-rps"], found["nginx.ingress.kubernetes.io/limit-burst-multiplier"]) == \
+            (rps, multiplier)
+    envoy = edge(hosts=TWO_HOSTS, rateLimits=[{k: v for k, v in limit.items() if k != "burst"} for limit in PER_HOST])
+    policies = {p.object_name: p.inputs["spec"] for p in envoy.find("BackendTrafficPolicy")}
+    limits = {name: p["rateLimit"]["global"]["rules"][0]["limit"]["requests"] for name, p in policies.items()}
+    assert limits == {"shop-root": 10, "shop-h1-root": 30}
+    traefik = edge(controller="traefik", hosts=TWO_HOSTS, rateLimits=PER_HOST)
+    middlewares = {m.object_name: m.inputs["spec"]["rateLimit"]["average"] for m in traefik.find("Middleware")
+                   if "rateLimit" in m.inputs["spec"]}
+    assert middlewares == {"shop-limit-root-api-example-com": 10, "shop-limit-root-www-example-com": 30}

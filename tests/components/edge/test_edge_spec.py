@@ -151,3 +151,26 @@ def test_another_service_needs_its_port_and_web_and_frontend_take_none():
 def test_a_capability_error_names_full_keys_once():
     found = problems(api="ingress", controller="nginx")
     assert "make edge.securityHeaders null" in found and "edge.edge." not in found and "edge.add-headers" not in found
+
+
+def test_a_rate_limit_names_hosts_of_the_edge_and_a_path_once_per_host():
+    two = [{"name": "api.example.com"}, {"name": "www.example.com"}]
+    found = problems(hosts=two, controller="traefik", rateLimits=[
+        {"path": "/", "requests": 10, "hosts": ["api.example.com", "shop.example.com"]},
+        {"path": "/", "requests": 30},
+    ])
+    assert "edge.rateLimits names shop.example.com, not in edge.hosts" in found
+    assert "rateLimits has the path / more than once for api.example.com" in found
+    assert "for www.example.com" not in found
+    # The same path with its own limit on each host is what per-host limits are for.
+    config = load_edge(hosts=two, controller="traefik", rateLimits=[
+        {"path": "/", "requests": 10, "hosts": ["api.example.com"]},
+        {"path": "/", "requests": 30, "hosts": ["www.example.com"]},
+    ])
+    assert [r.hosts for r in config.edge.rate_limits] == [["api.example.com"], ["www.example.com"]]
+
+
+def test_a_host_limit_on_a_path_its_hosts_do_not_route_is_refused():
+    hosts = [{"name": "api.example.com", "routes": [{"path": "/api/"}]}, {"name": "www.example.com"}]
+    found = problems(hosts=hosts, controller="traefik", rateLimits=[{"path": "/", "requests": 1, "hosts": ["api.example.com"]}])
+    assert "rateLimits on paths no route serves: /" in found
