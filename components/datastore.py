@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -74,6 +75,18 @@ def exporter(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServerSet:
+    """Which of a store's StatefulSets: the primary, or another set of servers beside it."""
+
+    resource: str
+    """Suffix of its Pulumi resource name."""
+    object_name: str
+    component: str
+    replicas: int
+    annotations: dict[str, str]
+
+
 class DataStore(pulumi.ComponentResource):
     """Base of the data components: naming, credentials, the app Secret, the primary."""
 
@@ -129,11 +142,15 @@ class DataStore(pulumi.ComponentResource):
     def selector(self) -> dict[str, str]:
         return self._store.identity.selector(self._component)
 
-    def _metadata(self, name: str, annotations: dict[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    def _metadata(
+        self, name: str, annotations: dict[str, str] | None = None, *, component: str | None = None
+    ) -> k8s.meta.v1.ObjectMetaArgs:
+        """Metadata of one of the store's objects; `component` labels another of its server
+        sets (a database's replicas) than the primary's."""
         return k8s.meta.v1.ObjectMetaArgs(
             name=name,
             namespace=self._store.namespace,
-            labels=self._store.identity.labels(self._component),
+            labels=self._store.identity.labels(component or self._component),
             annotations=annotations or None,
         )
 
@@ -149,23 +166,29 @@ class DataStore(pulumi.ComponentResource):
         secret, self.env_secret = env_secret(f"{self._name}-app-secret", self._metadata(self._object), env, self._keep)
         return secret
 
-    def _services(self, ports: dict[str, int], metrics_port: int) -> k8s.core.v1.Service:
+    def _services(
+        self, ports: dict[str, int], metrics_port: int, *, component: str | None = None, object_name: str | None = None
+    ) -> tuple[k8s.core.v1.Service, k8s.core.v1.Service]:
         """The Service clients (and the scraper) use, and the headless one that governs
-        the StatefulSet, which it returns: only a headless Service gives each pod the
-        stable DNS name a StatefulSet promises."""
-        governing = self._service("headless", k8s_name(self._object, "headless"), ports, headless=True)
-        self._service("service", self._object, {**ports, "metrics": metrics_port})
-        return governing
+        the StatefulSet: only a headless Service gives each pod the stable DNS name a
+        StatefulSet promises. Of the primary, or of the server set `component` names."""
+        name = object_name or self._object
+        prefix = f"{component}-" if component else ""
+        governing = self._service(f"{prefix}headless", k8s_name(name, "headless"), ports, headless=True, component=component)
+        service = self._service(f"{prefix}service", name, {**ports, "metrics": metrics_port}, component=component)
+        return service, governing
 
-    def _service(self, role: str, name: str, ports: dict[str, int], *, headless: bool = False) -> k8s.core.v1.Service:
-        """A Service for the primary; each port targets the container port of the same name."""
+    def _service(
+        self, role: str, name: str, ports: dict[str, int], *, headless: bool = False, component: str | None = None
+    ) -> k8s.core.v1.Service:
+        """A Service for a server set; each port targets the container port of the same name."""
         return k8s.core.v1.Service(
             f"{self._name}-{role}",
-            metadata=self._metadata(name),
+            metadata=self._metadata(name, component=component),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 cluster_ip="None" if headless else None,
-                selector=self.selector,
+                selector=self._store.identity.selector(component or self._component),
                 ports=[k8s.core.v1.ServicePortArgs(name=n, port=p, target_port=n) for n, p in ports.items()],
             ),
             opts=self._child,
@@ -198,8 +221,18 @@ class DataStore(pulumi.ComponentResource):
         )
         self.client_egress.append(network.egress_rule([network.pod_peer(self.selector)], network.tcp(port)))
 
-    def _primary(
+    def _primary(self, *, singleton_reason: str, uid_skip: dict[str, str] = UID_SKIP, **pod_args: Any) -> k8s.apps.v1.StatefulSet:
+        """One server pod, run as the image's own user, with volumes that outlive it;
+        `pod_args` are `_server_set`'s."""
+        return self._server_set(
+            ServerSet(resource="statefulset", object_name=self._object, component=self._component, replicas=1,
+                      annotations={**uid_skip, SINGLETON: singleton_reason}),
+            **pod_args,
+        )
+
+    def _server_set(
         self,
+        server_set: ServerSet,
         *,
         service_name: pulumi.Input[str],
         containers: Sequence[k8s.core.v1.ContainerArgs],
@@ -207,20 +240,21 @@ class DataStore(pulumi.ComponentResource):
         claims: Sequence[k8s.core.v1.PersistentVolumeClaimArgs] | None,
         grace_seconds: int,
         config_checksum: str,
-        singleton_reason: str,
         run_as: int = IMAGE_UID,
-        uid_skip: dict[str, str] = UID_SKIP,
         init_containers: Sequence[k8s.core.v1.ContainerArgs] = (),
+        spread: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
     ) -> k8s.apps.v1.StatefulSet:
-        """One server pod, run as the image's own user (`run_as`), with volumes that outlive it."""
-        labels = self._store.identity.labels(self._component)
+        """A StatefulSet of this store's servers, protected with the store's data."""
+        labels = self._store.identity.labels(server_set.component)
+        selector = self._store.identity.selector(server_set.component)
         return k8s.apps.v1.StatefulSet(
-            f"{self._name}-statefulset",
-            metadata=self._metadata(self._object, {**uid_skip, SINGLETON: singleton_reason}),
+            f"{self._name}-{server_set.resource}",
+            metadata=self._metadata(server_set.object_name, server_set.annotations, component=server_set.component),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
-                replicas=1,
+                replicas=server_set.replicas,
                 service_name=service_name,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 # Volumes outlive the StatefulSet and any scale-down: data goes only by hand.
                 persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
                     when_deleted="Retain", when_scaled="Retain"
@@ -236,8 +270,9 @@ class DataStore(pulumi.ComponentResource):
                         init_containers=list(init_containers) or None,
                         containers=list(containers),
                         volumes=list(volumes),
+                        topology_spread_constraints=list(spread) if spread else None,
                     ),
                 ),
             ),
-            opts=self._keep,
+            opts=pulumi.ResourceOptions.merge(self._keep, pulumi.ResourceOptions(depends_on=list(depends_on))),
         )

@@ -46,17 +46,21 @@ def test_prod():
     assert matrix("prod") == expected
 
 
-def test_loan_lifecycle_reaches_the_database_only_through_the_pooler():
+def test_loan_lifecycle_writes_through_the_pooler_and_reads_from_the_replica():
     expected = {
-        *reaches("web", ("pooler", 6432), DNS),
+        # Writes go through the pooler; the read URL goes to the standby itself.
+        *reaches("web", ("pooler", 6432), ("database-replica", 5432), DNS),
         *reaches("migration", ("database", 5432), DNS),
         *reaches("pooler", ("database", 5432), DNS),
         *reaches("database", DNS),
+        # The standby streams from the primary and reaches nothing else.
+        *reaches("database-replica", ("database", 5432), DNS),
         # The nightly dump goes to its volume only (no off-site copy here); the drill reaches nothing.
         *reaches("backup", ("database", 5432), DNS),
         *reaches("restore-drill", DNS),
         ("namespace/traefik", "web", 8000),
         ("namespace/monitoring", "database", 9187),
+        ("namespace/monitoring", "database-replica", 9187),
     }
     assert matrix("loan-lifecycle") == expected
 

@@ -37,7 +37,7 @@ SYSTEMS = {
     system.name: system
     for system in (
         System("blockscore", "BlockScore: Flask + Celery, PostgreSQL, Redis", "prod"),
-        System("loan-lifecycle", "Loan Lifecycle: FastAPI, PostgreSQL behind PgBouncer", "loan-lifecycle"),
+        System("loan-lifecycle", "Loan Lifecycle: FastAPI, PostgreSQL behind PgBouncer with a read replica", "loan-lifecycle"),
         System("tradewise", "TradeWise AI: Flask, PostgreSQL, HTTPS only", "tradewise"),
         System("bike-lifecycle", "Bike Lifecycle: FastAPI API and a Next.js frontend on their own hosts",
                "bike-lifecycle"),

@@ -76,7 +76,7 @@ class Cache(DataStore):
             data={"redis.conf": conf},
             opts=self._child,
         )
-        governing = self._services({"redis": config.PORT}, METRICS_PORT)
+        _, governing = self._services({"redis": config.PORT}, METRICS_PORT)
         persistence = spec.persistence
         volumes = [
             k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map.metadata.name)),

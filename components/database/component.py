@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import pod
-from components.database import init, tuning, urls
+from components import network, pod
+from components.annotations import SINGLETON
+from components.backend.spec import ComputeSpec, ResourcesSpec
+from components.database import init, replication, tuning, urls
 from components.database.pooler import COMPONENT as POOLER
 from components.database.pooler import PgBouncer, PgBouncerArgs
 from components.database.rollout import RolloutGate
 from components.database.spec import DatabaseSpec
 from components.datastore import (
     IMAGE_UID,
+    UID_SKIP,
     DataStore,
+    ServerSet,
     StoreArgs,
     exporter,
     retained_claim,
@@ -30,7 +35,14 @@ COMPONENT = "database"
 PORT = 5432
 METRICS_PORT = 9187
 DATA_DIR = "/var/lib/postgresql/data"
-SINGLE_PRIMARY = "single primary: one writable PostgreSQL server; a second pod would need replication"
+PGDATA = f"{DATA_DIR}/pgdata"
+SINGLE_PRIMARY = "single primary: one writable PostgreSQL server; read replicas are `database.replica`"
+REPLICA = "database-replica"
+"""The component label of the standbys: the primary's Service must not pick them."""
+REPLICA_NAME = "replica"
+SINGLE_REPLICA = "one read replica, as `database.replica.replicas` asks; reads fall back to the primary's URL"
+SEED_RESOURCES = ResourcesSpec(requests=ComputeSpec(cpu="100m", memory="128Mi"), limits=ComputeSpec(cpu="1", memory="512Mi"))
+"""pg_basebackup streams files; it holds little in memory."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +69,12 @@ class Database(DataStore):
         return spec.mode == "in-cluster" and spec.pgbouncer.enabled and spec.pgbouncer.exporter.enabled
 
     @property
+    def replica_job(self) -> str | None:
+        """The read replicas' Service (their scrape job), when the database has standbys."""
+        spec = self._spec
+        return k8s_name(self._object, REPLICA_NAME) if spec.mode == "in-cluster" and spec.replica.enabled else None
+
+    @property
     def server_image(self) -> str:
         """The server's image, whose client tools (psql, pg_dump) match its version."""
         return self._spec.server_image
@@ -76,7 +94,9 @@ class Database(DataStore):
 
     def _in_cluster(self) -> None:
         spec = self._spec
-        passwords = {role: self._password(role) for role in ("admin", "app", "monitor")}
+        replicated = spec.replica.enabled
+        roles = ("admin", "app", "monitor", *(["replication"] if replicated else []))
+        passwords = {role: self._password(role) for role in roles}
         host = self._host(self._object)
 
         def env_at(address: pulumi.Output[str]) -> pulumi.Output[dict[str, str]]:
@@ -84,6 +104,7 @@ class Database(DataStore):
                 lambda v: urls.connection_env(user=spec.user, password=v[1], host=v[0], port=PORT, database=spec.name)
             )
 
+        app_env = env_at(host)
         if spec.pgbouncer.enabled:
             pooler = PgBouncer(
                 f"{self._name}-pgbouncer",
@@ -97,7 +118,13 @@ class Database(DataStore):
                 ),
                 opts=self._child,
             )
-            app_secret = self._app_secret(pulumi.Output.all(env_at(pooler.host), env_at(host)).apply(lambda v: urls.with_direct(*v)))
+            app_env = pulumi.Output.all(env_at(pooler.host), app_env).apply(lambda v: urls.with_direct(*v))
+            self.client_egress.append(pooler.client_egress)
+        if replicated:
+            read_env = env_at(self._host(k8s_name(self._object, REPLICA_NAME)))
+            app_env = pulumi.Output.all(app_env, read_env).apply(lambda v: urls.with_read(*v))
+        app_secret = self._app_secret(app_env)
+        if spec.pgbouncer.enabled:
             self.migration_env = [
                 k8s.core.v1.EnvVarArgs(
                     name=variable,
@@ -107,9 +134,6 @@ class Database(DataStore):
                 )
                 for variable, key in urls.DIRECT_KEYS.items()
             ]
-            self.client_egress.append(pooler.client_egress)
-        else:
-            self._app_secret(env_at(host))
 
         server_secret = k8s.core.v1.Secret(
             f"{self._name}-server-secret",
@@ -120,53 +144,182 @@ class Database(DataStore):
         )
         memory = int(parse_quantity(spec.resources.limits.memory))
         storage = int(parse_quantity(spec.storage.size))
-        settings = tuning.settings_for(memory, storage, spec.settings_overrides())
+        settings = tuning.settings_for(memory, storage, spec.settings_overrides(), replicated=replicated)
+        files = {
+            "postgresql.conf": tuning.postgresql_conf(settings, {"hba_file": replication.HBA_FILE}),
+            "pg_hba.conf": replication.pg_hba_conf(replication=replicated),
+        }
+        scripts = {
+            "init.sql": init.init_sql(spec.extensions),
+            "init.sh": init.init_script(replication_role=replication.ROLE_SCRIPT if replicated else None),
+            **({replication.ROLE_SCRIPT: replication.role_script()} if replicated else {}),
+        }
         config = k8s.core.v1.ConfigMap(
             f"{self._name}-config",
             metadata=self._metadata(k8s_name(self._object, "config")),
-            data={
-                "postgresql.conf": tuning.postgresql_conf(settings),
-                "init.sql": init.init_sql(spec.extensions),
-                "init.sh": init.init_script(),
-            },
+            data={**files, **scripts},
             opts=self._child,
         )
-        governing = self._services({"postgres": PORT}, METRICS_PORT)
-        self._primary(
+        _, governing = self._services({"postgres": PORT}, METRICS_PORT)
+        config_mounts = ["postgresql.conf", "pg_hba.conf", *([replication.ROLE_SCRIPT] if replicated else []), "init.sql"]
+        primary = self._primary(
             service_name=governing.metadata.name,
+            init_containers=[self._ensure_replication_role(config_mounts)] if replicated else [],
             containers=[
-                self._server(),
-                exporter(
-                    spec.exporter_image,
-                    {"DATA_SOURCE_URI": f"127.0.0.1:{PORT}/{spec.name}?sslmode=disable",
-                     "DATA_SOURCE_USER": init.MONITORING_ROLE,
-                     "DATA_SOURCE_PASS_FILE": f"{init.SECRETS_DIR}/monitor-password"},
-                    METRICS_PORT, "/", init.SECRETS_DIR,
-                ),
+                self._server(config_mounts, spec.resources, initialises=True),
+                self._exporter(),
             ],
-            volumes=[
-                # Executable, so the image's entrypoint runs init.sh in its own shell
-                # instead of sourcing it into its own.
-                k8s.core.v1.VolumeArgs(
-                    name="config",
-                    config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name, default_mode=0o555),
-                ),
-                k8s.core.v1.VolumeArgs(
-                    name="secrets",
-                    secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=server_secret.metadata.name, default_mode=0o400),
-                ),
-                k8s.core.v1.VolumeArgs(name="run", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()),
-                pod.tmp_volume(),
-            ],
+            volumes=self._server_volumes(config.metadata.name, server_secret.metadata.name),
             claims=[retained_claim(self._store.identity.labels(COMPONENT), spec.storage.size, spec.storage.storage_class)],
             grace_seconds=90,
-            config_checksum=fingerprint(settings),
+            # The files the server reads at start; the scripts run only on a new volume.
+            config_checksum=fingerprint(files),
             singleton_reason=SINGLE_PRIMARY,
         )
         # Behind a pooler, the app's long-running pods reach the server only through it.
         front = [POOLER] if spec.pgbouncer.enabled else list(self._store.clients)
-        self._server_policy(PORT, METRICS_PORT, [*front, *self._store.direct_clients])
+        standbys = [REPLICA] if replicated else []
+        self._server_policy(PORT, METRICS_PORT, [*front, *self._store.direct_clients, *standbys])
         self.migration_wait = [self._wait_until_ready(host)]
+        if replicated:
+            self._read_replicas(host, server_secret.metadata.name, storage, primary)
+
+    def _read_replicas(
+        self, primary_host: pulumi.Output[str], secret_name: pulumi.Output[str], storage: int, primary: pulumi.Resource
+    ) -> None:
+        """Hot standbys behind their own Service, each seeded from the primary and streaming from it."""
+        spec = self._spec
+        name = k8s_name(self._object, REPLICA_NAME)
+        resources = spec.replica_resources
+        settings = tuning.settings_for(
+            int(parse_quantity(resources.limits.memory)), storage, spec.settings_overrides(), replicated=True
+        )
+        files = primary_host.apply(lambda host: {
+            "postgresql.conf": tuning.postgresql_conf(
+                settings, {"hba_file": replication.HBA_FILE, **replication.standby_settings(host, PORT, name)}
+            ),
+            "pg_hba.conf": replication.pg_hba_conf(replication=False),
+        })
+        config = k8s.core.v1.ConfigMap(
+            f"{self._name}-replica-config",
+            metadata=self._metadata(k8s_name(name, "config"), component=REPLICA),
+            data=files,
+            opts=self._child,
+        )
+        _, governing = self._services({"postgres": PORT}, METRICS_PORT, component=REPLICA, object_name=name)
+        selector = self._store.identity.selector(REPLICA)
+        replicas = spec.replica.replicas
+        annotations = {**UID_SKIP, **({SINGLETON: SINGLE_REPLICA} if replicas == 1 else {})}
+        passfile = k8s.core.v1.VolumeMountArgs(name="replication", mount_path=replication.PASSFILE_DIR)
+        self._server_set(
+            ServerSet(resource="replica-statefulset", object_name=name, component=REPLICA, replicas=replicas,
+                      annotations=annotations),
+            service_name=governing.metadata.name,
+            init_containers=[self._seed(primary_host, passfile)],
+            containers=[self._server(["postgresql.conf", "pg_hba.conf"], resources, extra_mounts=[passfile]),
+                        self._exporter()],
+            volumes=[
+                *self._server_volumes(config.metadata.name, secret_name,
+                                      secret_keys=[replication.PASSWORD_KEY, "monitor-password"]),
+                k8s.core.v1.VolumeArgs(
+                    name="replication", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="1Mi")
+                ),
+            ],
+            claims=[retained_claim(self._store.identity.labels(REPLICA), spec.storage.size, spec.storage.storage_class)],
+            grace_seconds=90,
+            config_checksum=fingerprint(settings),
+            spread=pod.topology_spread(selector, strict_nodes=False),
+            # Seeding needs the primary up, and with the replication role in place.
+            depends_on=[primary],
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-replica-pdb",
+            metadata=self._metadata(name, component=REPLICA),
+            spec=pod.disruption_budget_spec(selector),
+            opts=self._child,
+        )
+        # The app reads from the standbys; they reach the primary and nothing else.
+        ingress = [network.ingress_rule(
+            [network.components_peer(self._store.identity.app_selector(), self._store.clients)], network.tcp(PORT)
+        )]
+        if self._store.metrics_namespace:
+            ingress.append(network.ingress_rule([network.namespace_peer(self._store.metrics_namespace)],
+                                                network.tcp(METRICS_PORT)))
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-replica-network-policy",
+            metadata=self._metadata(name, component=REPLICA),
+            spec=network.policy_spec(
+                selector, ingress=ingress, egress=[network.egress_rule([network.pod_peer(self.selector)], network.tcp(PORT))]
+            ),
+            opts=self._child,
+        )
+        self.client_egress.append(network.egress_rule([network.pod_peer(selector)], network.tcp(PORT)))
+
+    def _server_volumes(
+        self, config_name: pulumi.Input[str], secret_name: pulumi.Input[str], secret_keys: list[str] | None = None
+    ) -> list[k8s.core.v1.VolumeArgs]:
+        return [
+            # Executable, so the image's entrypoint runs init.sh in its own shell
+            # instead of sourcing it into its own.
+            k8s.core.v1.VolumeArgs(
+                name="config",
+                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_name, default_mode=0o555),
+            ),
+            k8s.core.v1.VolumeArgs(
+                name="secrets",
+                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                    secret_name=secret_name, default_mode=0o400,
+                    items=[k8s.core.v1.KeyToPathArgs(key=key, path=key) for key in secret_keys] if secret_keys else None,
+                ),
+            ),
+            k8s.core.v1.VolumeArgs(name="run", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()),
+            pod.tmp_volume(),
+        ]
+
+    def _exporter(self) -> k8s.core.v1.ContainerArgs:
+        spec = self._spec
+        return exporter(
+            spec.exporter_image,
+            {"DATA_SOURCE_URI": f"127.0.0.1:{PORT}/{spec.name}?sslmode=disable",
+             "DATA_SOURCE_USER": init.MONITORING_ROLE,
+             "DATA_SOURCE_PASS_FILE": f"{init.SECRETS_DIR}/monitor-password"},
+            METRICS_PORT, "/", init.SECRETS_DIR,
+        )
+
+    def _step(self, name: str, script: str, env: dict[str, pulumi.Input[str]], mounts: list[k8s.core.v1.VolumeMountArgs],
+              resources: ResourcesSpec) -> k8s.core.v1.ContainerArgs:
+        return k8s.core.v1.ContainerArgs(
+            name=name,
+            image=self._spec.server_image,
+            image_pull_policy="IfNotPresent",
+            command=["sh", "-c", script],
+            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
+            resources=pod.resource_requirements(resources.requests.model_dump(), resources.limits.model_dump()),
+            security_context=pod.container_security_context(IMAGE_UID),
+            volume_mounts=mounts,
+        )
+
+    def _ensure_replication_role(self, config_files: list[str]) -> k8s.core.v1.ContainerArgs:
+        # The server's own resources: replaying an unclean stop's WAL takes its shared_buffers.
+        return self._step(
+            "replication-role", replication.ensure_role_script(), {"PGDATA": PGDATA},
+            [_mount("data", DATA_DIR), *self._config_mounts(config_files), _mount("secrets", init.SECRETS_DIR, read_only=True),
+             _mount("run", "/var/run/postgresql"), pod.tmp_mount()],
+            self._spec.resources,
+        )
+
+    def _seed(self, primary_host: pulumi.Output[str], passfile: k8s.core.v1.VolumeMountArgs) -> k8s.core.v1.ContainerArgs:
+        return self._step(
+            "seed", replication.seed_script(),
+            {"PGDATA": PGDATA, "PRIMARY_HOST": primary_host, "PRIMARY_PORT": str(PORT),
+             "PGPASSFILE": f"{replication.PASSFILE_DIR}/pgpass"},
+            [_mount("data", DATA_DIR), _mount("secrets", init.SECRETS_DIR, read_only=True), passfile, pod.tmp_mount()],
+            SEED_RESOURCES,
+        )
+
+    @staticmethod
+    def _config_mounts(files: list[str]) -> list[k8s.core.v1.VolumeMountArgs]:
+        return [_mount("config", f"{init.CONFIG_DIR}/{name}", name) for name in files]
 
     def _wait_until_ready(self, host: pulumi.Output[str]) -> k8s.core.v1.ContainerArgs:
         """An init container that holds a migration until the server accepts connections.
@@ -184,28 +337,29 @@ class Database(DataStore):
             security_context=pod.container_security_context(IMAGE_UID),
         )
 
-    def _server(self) -> k8s.core.v1.ContainerArgs:
+    def _server(
+        self, config_files: list[str], resources: ResourcesSpec, *, initialises: bool = False,
+        extra_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = (),
+    ) -> k8s.core.v1.ContainerArgs:
+        """The server container; `initialises` a new volume with the image's entrypoint
+        (a standby's volume is seeded from the primary instead)."""
         spec = self._spec
         ready = ["pg_isready", "--host=127.0.0.1", f"--port={PORT}", "--username=postgres"]
         probes = pod.exec_probes(ready, period_seconds=10, timeout_seconds=5)
-
-        def mount(name: str, path: str, sub_path: str | None = None, read_only: bool | None = None):
-            return k8s.core.v1.VolumeMountArgs(name=name, mount_path=path, sub_path=sub_path, read_only=read_only)
-
+        first_start = [
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value="postgres"),
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=f"{init.SECRETS_DIR}/admin-password"),
+            k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=spec.name),
+            k8s.core.v1.EnvVarArgs(name="APP_USER", value=spec.user),
+        ] if initialises else []
         return k8s.core.v1.ContainerArgs(
             name="postgres",
             image=spec.server_image,
             image_pull_policy="IfNotPresent",
             args=["postgres", "-c", f"config_file={init.CONFIG_DIR}/postgresql.conf"],
-            env=[
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value="postgres"),
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=f"{init.SECRETS_DIR}/admin-password"),
-                k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=spec.name),
-                k8s.core.v1.EnvVarArgs(name="APP_USER", value=spec.user),
-                k8s.core.v1.EnvVarArgs(name="PGDATA", value=f"{DATA_DIR}/pgdata"),
-            ],
+            env=[*first_start, k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA)],
             ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT, protocol="TCP")],
-            resources=pod.resource_requirements(spec.resources.requests.model_dump(), spec.resources.limits.model_dump()),
+            resources=pod.resource_requirements(resources.requests.model_dump(), resources.limits.model_dump()),
             # Recovery after an unclean stop can take minutes; give it ten before liveness counts.
             startup_probe=k8s.core.v1.ProbeArgs(
                 exec_=k8s.core.v1.ExecActionArgs(command=ready), period_seconds=10, failure_threshold=60, timeout_seconds=5
@@ -221,12 +375,16 @@ class Database(DataStore):
             ),
             security_context=pod.container_security_context(IMAGE_UID),
             volume_mounts=[
-                mount("data", DATA_DIR),
-                mount("config", f"{init.CONFIG_DIR}/postgresql.conf", "postgresql.conf"),
-                mount("config", f"{init.CONFIG_DIR}/init.sql", "init.sql"),
-                mount("config", "/docker-entrypoint-initdb.d/10-init.sh", "init.sh"),
-                mount("secrets", init.SECRETS_DIR, read_only=True),
-                mount("run", "/var/run/postgresql"),
+                _mount("data", DATA_DIR),
+                *self._config_mounts(config_files),
+                *([_mount("config", "/docker-entrypoint-initdb.d/10-init.sh", "init.sh")] if initialises else []),
+                _mount("secrets", init.SECRETS_DIR, read_only=True),
+                _mount("run", "/var/run/postgresql"),
                 pod.tmp_mount(),
+                *extra_mounts,
             ],
         )
+
+
+def _mount(name: str, path: str, sub_path: str | None = None, read_only: bool | None = None) -> k8s.core.v1.VolumeMountArgs:
+    return k8s.core.v1.VolumeMountArgs(name=name, mount_path=path, sub_path=sub_path, read_only=read_only)

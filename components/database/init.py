@@ -44,8 +44,18 @@ def init_sql(extensions: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def init_script() -> str:
+def init_script(*, replication_role: str | None = None) -> str:
+    """The image's first-start hook: init.sql with the passwords, then, when there are
+    standbys, the SQL `replication_role` (a script beside it) prints."""
     # Paths can be moved by environment so the same script runs against a test server.
+    role = (
+        f"""# Printed first, so a failing script stops here (sh has no pipefail).
+role_sql=$("${{SHIPYARD_CONFIG_DIR:-{CONFIG_DIR}}}/{replication_role}")
+printf '%s\\n' "$role_sql" | psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \\
+  --username "$POSTGRES_USER" --dbname "$POSTGRES_DB"
+"""
+        if replication_role else ""
+    )
     return f"""#!/bin/sh
 # Rendered by shipyard. Run once by the postgres image's entrypoint on a new volume.
 set -eu
@@ -56,4 +66,4 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTG
   --set=app_password="$(cat "$secrets/app-password")" \\
   --set=monitor_password="$(cat "$secrets/monitor-password")" \\
   --file="${{SHIPYARD_INIT_SQL:-{CONFIG_DIR}/init.sql}}"
-"""
+{role}"""

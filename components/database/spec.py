@@ -134,6 +134,21 @@ class PgBouncerSpec(Spec):
         return self.replicas * self.server_connections_per_pod
 
 
+class ReplicaSpec(Spec):
+    """Read-only standbys: each streams the primary's WAL, seeded from it with pg_basebackup.
+
+    The app reads through `DATABASE_READ_URL`; what it reads may lag the primary by a few
+    milliseconds, so reads that must see the app's own last write stay on `DATABASE_URL`.
+    """
+
+    enabled: bool = False
+    """Run read replicas and give the app their URL (`DATABASE_READ_URL`, `ASYNC_DATABASE_READ_URL`)."""
+    replicas: int = Field(default=1, ge=1, le=5)
+    """Standby servers behind the read URL; each holds a whole copy of the data."""
+    resources: ResourcesSpec | None = None
+    """Requests and limits of each standby; the primary's when not given (memory tuning follows them)."""
+
+
 class DatabaseSpec(Spec):
     """PostgreSQL: in the cluster (a StatefulSet with one primary) or an external managed server."""
 
@@ -169,6 +184,8 @@ class DatabaseSpec(Spec):
     """postgres-exporter image for the metrics sidecar, pinned."""
     backup: BackupSpec = BackupSpec()
     """Scheduled dumps, their off-site copy, the restore drill, a restore on request."""
+    replica: ReplicaSpec = ReplicaSpec()
+    """Streaming read replicas of an in-cluster database (a managed server's come from its provider)."""
 
     @model_validator(mode="after")
     def _mode_fits(self, info: ValidationInfo) -> DatabaseSpec:
@@ -178,6 +195,8 @@ class DatabaseSpec(Spec):
             url = self.url.get_secret_value() if self.url else ""
             if not url.startswith(("postgresql://", "postgres://")):
                 raise rule_error("`url` must be a postgresql:// URL when `mode` is external")
+            if self.replica.enabled:
+                raise rule_error("`replica` is for an in-cluster database; a managed server's replicas come from its provider")
             return self
         if self.url is not None:
             raise rule_error("`url` is only for `mode` external; an in-cluster database makes its own")
@@ -198,6 +217,10 @@ class DatabaseSpec(Spec):
         if problem:
             raise rule_error(problem)
         return self
+
+    @property
+    def replica_resources(self) -> ResourcesSpec:
+        return self.replica.resources or self.resources
 
     @property
     def server_image(self) -> str:

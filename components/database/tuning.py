@@ -34,6 +34,7 @@ SETTINGS: dict[str, Kind] = {
     "log_disconnections": "string",
     "log_lock_waits": "string",
     "password_encryption": "string",
+    "wal_keep_size": "memory",
 }
 """Every setting a stack may set, and how its value is written."""
 
@@ -90,9 +91,10 @@ def _mb(size: int) -> str:
 
 
 def derived(
-    memory_limit_bytes: int, storage_bytes: int, max_connections: int = DEFAULT_MAX_CONNECTIONS
+    memory_limit_bytes: int, storage_bytes: int, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    *, replicated: bool = False,
 ) -> dict[str, str]:
-    """Defaults for a server with this memory limit and data volume."""
+    """Defaults for a server with this memory limit and data volume (and standbys, when `replicated`)."""
     shared_buffers = memory_limit_bytes // 4
     # WAL may take a quarter of the volume before a checkpoint is forced.
     max_wal = min(4 * 2**30, storage_bytes // 4)
@@ -110,6 +112,9 @@ def derived(
         "random_page_cost": "1.1",
         "effective_io_concurrency": "200",
         "log_min_duration_statement": "1000ms",
+        # WAL kept for standbys that fell behind (a restart, a slow volume): an eighth of the
+        # volume, at most 4GB; one further behind is seeded again from a new base backup.
+        **({"wal_keep_size": _mb(min(4 * 2**30, storage_bytes // 8))} if replicated else {}),
     }
 
 
@@ -128,18 +133,22 @@ def connection_limit(overrides: Mapping[str, str]) -> int:
     return int(overrides.get("max_connections", DEFAULT_MAX_CONNECTIONS))
 
 
-def settings_for(memory_limit_bytes: int, storage_bytes: int, overrides: Mapping[str, str]) -> dict[str, str]:
-    return {**derived(memory_limit_bytes, storage_bytes, connection_limit(overrides)), **overrides}
+def settings_for(
+    memory_limit_bytes: int, storage_bytes: int, overrides: Mapping[str, str], *, replicated: bool = False
+) -> dict[str, str]:
+    return {**derived(memory_limit_bytes, storage_bytes, connection_limit(overrides), replicated=replicated), **overrides}
 
 
-def postgresql_conf(settings: Mapping[str, str]) -> str:
-    """The whole postgresql.conf: where to listen, then every tuned setting."""
+def postgresql_conf(settings: Mapping[str, str], fixed: Mapping[str, str]) -> str:
+    """The whole postgresql.conf: where to listen, the `fixed` settings the component
+    decides (file paths, a standby's upstream), then every tuned setting."""
     lines = [
         "# Rendered by shipyard; edit the stack config, not this file.",
         "listen_addresses = '*'",
         "port = 5432",
         "log_destination = 'stderr'",
         "log_line_prefix = '%m [%p] %q%u@%d '",
+        *(f"{name} = '{value}'" for name, value in fixed.items()),
     ]
     for name, value in settings.items():
         kind = SETTINGS[name]

@@ -37,3 +37,8 @@ def with_direct(pooled: dict[str, str], direct: dict[str, str]) -> dict[str, str
     and the host and port for tools that read libpq's variables."""
     return {**pooled, "DATABASE_DIRECT_URL": direct["DATABASE_URL"],
             "DATABASE_DIRECT_HOST": direct["PGHOST"], "DATABASE_DIRECT_PORT": direct["PGPORT"]}
+
+
+def with_read(env: dict[str, str], read: dict[str, str]) -> dict[str, str]:
+    """The app's settings plus the read replicas' URLs, for queries that may lag a little."""
+    return {**env, "DATABASE_READ_URL": read["DATABASE_URL"], "ASYNC_DATABASE_READ_URL": read["ASYNC_DATABASE_URL"]}

@@ -28,6 +28,8 @@ class Watched:
     autoscaler: str | None = None
     """The web HorizontalPodAutoscaler, when the web tier scales."""
     database_job: str | None = None
+    replica_job: str | None = None
+    """The read replicas' Service, when the database has standbys."""
     pooler_job: str | None = None
     """The PgBouncer Service, when its exporter runs."""
     redis_jobs: Sequence[tuple[str, str]] = ()
@@ -61,7 +63,7 @@ def rule_groups(watched: Watched) -> list[dict]:
     groups = [_workloads(watched)]
     if watched.app_metrics is not None:
         groups.append(_requests(watched, watched.app_metrics))
-    if watched.database_job or watched.redis_jobs or watched.pooler_job or watched.rabbitmq_job:
+    if watched.database_job or watched.replica_job or watched.redis_jobs or watched.pooler_job or watched.rabbitmq_job:
         groups.append(_data_stores(watched))
     if watched.scheduled:
         groups.append(_scheduled(watched))
@@ -141,6 +143,29 @@ def _data_stores(watched: Watched) -> dict:
                 description="{{ $value | humanizePercentage }} of max_connections in use.",
                 runbook="Put PgBouncer in front (database.pgbouncer), lower the apps' pool sizes, or raise "
                         "database.tuning.max_connections with the memory to go with it.",
+            ),
+        ]
+    if watched.replica_job:
+        replica = selector(ns, job=watched.replica_job)
+        rules += [
+            alert(
+                f"{_title(app)}DatabaseReplicaDown", f"min(pg_up{replica}) == 0 or absent(pg_up{replica})",
+                wait="5m", severity="warning", app=app,
+                summary=f"{app}: a read replica is down or not scraped",
+                description=f"An exporter behind {watched.replica_job} in {ns} cannot reach its standby, or none is "
+                            "scraped; reads on DATABASE_READ_URL go to the replicas left, or fail when there are none.",
+                runbook=f"kubectl -n {ns} get pods -l app.kubernetes.io/component=database-replica; read the seed "
+                        "init container's log (a first copy) and the postgres container's. A standby that fell "
+                        "further behind than wal_keep_size must be seeded again: delete its pod and volume claim.",
+            ),
+            alert(
+                f"{_title(app)}DatabaseReplicaLagging", f"max(pg_replication_lag_seconds{replica}) > {t.replica_lag_seconds}",
+                wait="5m", severity="warning", app=app,
+                summary=f"{app}: a read replica lags the primary",
+                description="A standby replays the primary's writes {{ $value | humanizeDuration }} late: reads on "
+                            "DATABASE_READ_URL see data that old.",
+                runbook="Check the standby's CPU and volume (it replays alone), long queries on it holding replay "
+                        "back (pg_stat_activity), and the primary's write load.",
             ),
         ]
     if watched.pooler_job:

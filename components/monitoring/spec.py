@@ -58,6 +58,8 @@ class ThresholdsSpec(Spec):
     """Minutes the web autoscaler may sit at its maximum before it is a capacity problem."""
     connections_ratio: float = Field(default=0.8, gt=0, lt=1)
     """Database connections in use, as a share of `max_connections`."""
+    replica_lag_seconds: int = Field(default=60, ge=1, le=86400)
+    """How far a read replica may lag the primary, held for 5 minutes."""
     memory_ratio: float = Field(default=0.9, gt=0, lt=1)
     """Redis memory in use, as a share of `maxmemory`."""
     certificate_days: int = Field(default=14, ge=1, le=90)

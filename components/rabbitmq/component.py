@@ -64,7 +64,7 @@ class RabbitMQ(DataStore):
             data={config.SETTINGS_FILE: settings, "enabled_plugins": config.enabled_plugins()},
             opts=self._child,
         )
-        governing = self._services({"amqp": config.AMQP_PORT}, config.METRICS_PORT)
+        _, governing = self._services({"amqp": config.AMQP_PORT}, config.METRICS_PORT)
         # Settings and credentials side by side in the directory the server reads.
         conf_dir = k8s.core.v1.VolumeArgs(name="conf", projected=k8s.core.v1.ProjectedVolumeSourceArgs(
             default_mode=0o440,

@@ -8,7 +8,8 @@ what it allows, not by how it is written:
   default (the namespace's deny-all does this);
 - a server, that is a pod another pod of the stack may connect to (the database,
   the cache, a pooler), reaches no internet address and no pod but another server;
-- a StatefulSet's pods (data servers) open no connection to any pod at all.
+- a StatefulSet's pods (data servers) open no connection to any pod but another data
+  server's: a standby streams from its primary, and nothing else dials out.
 
 DNS (another namespace's pods on port 53) stays open for every pod.
 """
@@ -44,7 +45,8 @@ def check(resources: Sequence[Resource], environment: str) -> Report:
             report.violations.append(_finding(source, f"is a server (other pods connect to it) but may reach the internet ({edge})"))
         elif edge.source in servers and edge.destination in pods and edge.destination not in servers:
             report.violations.append(_finding(source, f"is a server but may connect to {edge.destination} ({edge})"))
-        if source.kind == "StatefulSet" and (edge.destination in pods or reaches_internet):
+        data_server_peer = edge.destination in pods and pods[edge.destination].kind == "StatefulSet"
+        if source.kind == "StatefulSet" and (reaches_internet or (edge.destination in pods and not data_server_peer)):
             report.violations.append(_finding(source, f"is a data server but may open connections ({edge})"))
     return report
 

@@ -97,3 +97,17 @@ def test_a_data_server_may_not_dial_another_pod():
     assert "StatefulSet pods database: is a data server but may open connections (database -> web:8000)" in findings(
         stack(database_out, web_in)
     )
+
+
+def test_a_standby_may_stream_from_its_primary_and_nothing_else():
+    replica = workload("database-replica", "StatefulSet", 5432)
+    replica_out = policy("replica", components("database-replica"), ["Ingress", "Egress"],
+                         egress=[{"to": [{"podSelector": components("database")}], "ports": [{"port": 5432}]}])
+    primary_in = policy("db-in", {"matchLabels": {**APP, "app.kubernetes.io/component": "database"}}, ["Ingress"],
+                        ingress=[{"from": [{"podSelector": components("database-replica")}], "ports": [{"port": 5432}]}])
+    assert findings(stack(replica, replica_out, primary_in)) == []
+    to_web = policy("replica-web", components("database-replica"), ["Egress"], egress=[{"to": [{"podSelector": components("web")}]}])
+    web_in = policy("web-in", components("web"), ["Ingress"], ingress=[{"from": [{"podSelector": {}}]}])
+    assert "StatefulSet pods database-replica: is a data server but may open connections (database-replica -> web:8000)" in findings(
+        stack(replica, replica_out, primary_in, to_web, web_in)
+    )

@@ -64,48 +64,68 @@ def rendered():
 @pytest.fixture(scope="package")
 def server(rendered):
     with server_directory("postgres") as base:
-        yield from _start(rendered, base)
+        yield from start_primary(rendered, base, SPEC)
 
 
-def _start(rendered: dict, base: Path):
-    data, socket_dir, secrets = base / "data", base / "run", base / "secrets"
-    for directory in (socket_dir, secrets):
-        directory.mkdir()
-        give_to_postgres(directory)
+def write_files(rendered: dict, base: Path) -> Path:
+    """The ConfigMap's files in `base` (scripts executable, as mounted) and the Secret's in
+    `base/secrets`, owned by the postgres user; returns the secrets directory."""
+    secrets = base / "secrets"
+    secrets.mkdir(exist_ok=True)
+    give_to_postgres(secrets)
     for name, text in rendered["config"].items():
+        (base / name).unlink(missing_ok=True)  # a file of an earlier render, read-only
         (base / name).write_text(text)
+        os.chmod(base / name, 0o555 if name.endswith(".sh") else 0o444)  # as mounted: executed, not sourced
     for name, value in rendered["passwords"].items():
+        (secrets / name).unlink(missing_ok=True)
         (secrets / name).write_text(value)
-    admin_password = base / "admin-password"
-    admin_password.write_text(rendered["passwords"]["admin-password"])
-    for path in (*secrets.iterdir(), admin_password):
-        give_to_postgres(path)
+        os.chmod(secrets / name, 0o400)
+        give_to_postgres(secrets / name)
+    return secrets
 
-    # As the image's entrypoint does: initdb with the admin password, password auth over TCP.
-    initdb = subprocess.run(
-        as_postgres([str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={admin_password}",
-                     "--auth-local=trust", "--auth-host=scram-sha-256"]),
-        capture_output=True, text=True,
-    )
-    assert initdb.returncode == 0, initdb.stderr
+
+def server_command(base: Path, data: Path, port: int, socket_dir: Path) -> list[str]:
+    """The server as the image starts it, on the rendered postgresql.conf and pg_hba.conf;
+    only where it listens, and the path of pg_hba.conf, are moved to the test's."""
+    return as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
+                        "-c", f"config_file={base / 'postgresql.conf'}", "-c", f"hba_file={base / 'pg_hba.conf'}",
+                        "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
+                        "-c", f"unix_socket_directories={socket_dir}"])
+
+
+def start_primary(rendered: dict, base: Path, spec: DatabaseSpec, data: Path | None = None):
+    """Initialise a new volume as the image does and run the server; on an existing `data`
+    directory, only run it. Yields the port and psql's arguments for the superuser."""
+    socket_dir = base / "run"
+    socket_dir.mkdir(exist_ok=True)
+    give_to_postgres(socket_dir)
+    secrets = write_files(rendered, base)
     port = free_port()
     local = ["-h", str(socket_dir), "-p", str(port), "-U", "postgres"]
-    command = as_postgres([str(POSTGRES_BIN / "postgres"), "-D", str(data),
-                           "-c", f"config_file={base / 'postgresql.conf'}",
-                           "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
-                           "-c", f"unix_socket_directories={socket_dir}"])
-    with running(command, lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres"):
-        psql([*local, "-d", "postgres"], f'CREATE DATABASE "{SPEC.name}"')
-        os.chmod(base / "init.sh", 0o555)  # as mounted: executed, not sourced
-        init = subprocess.run(
-            [str(base / "init.sh")],
-            env={**os.environ, "POSTGRES_USER": "postgres", "POSTGRES_DB": SPEC.name, "APP_USER": SPEC.user,
-                 "PGHOST": str(socket_dir), "PGPORT": str(port),
-                 "SHIPYARD_SECRETS_DIR": str(secrets), "SHIPYARD_INIT_SQL": str(base / "init.sql")},
+    new = data is None
+    data = data or base / "data"
+    if new:
+        # As the image's entrypoint does: initdb with the admin password.
+        initdb = subprocess.run(
+            as_postgres([str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "postgres",
+                         f"--pwfile={secrets / 'admin-password'}"]),
             capture_output=True, text=True,
         )
-        assert init.returncode == 0, init.stderr
-        yield {"port": port, "local": local}
+        assert initdb.returncode == 0, initdb.stderr
+    command = server_command(base, data, port, socket_dir)
+    with running(command, lambda: psql([*local, "-d", "postgres"], "select 1", check=False).returncode == 0, "postgres"):
+        if new:
+            psql([*local, "-d", "postgres"], f'CREATE DATABASE "{spec.name}"')
+            init = subprocess.run(
+                as_postgres([str(base / "init.sh")]),
+                env={**os.environ, "POSTGRES_USER": "postgres", "POSTGRES_DB": spec.name, "APP_USER": spec.user,
+                     "PGHOST": str(socket_dir), "PGPORT": str(port), "SHIPYARD_CONFIG_DIR": str(base),
+                     "SHIPYARD_SECRETS_DIR": str(secrets), "SHIPYARD_INIT_SQL": str(base / "init.sql")},
+                capture_output=True, text=True,
+            )
+            assert init.returncode == 0, init.stderr
+        yield {"port": port, "local": local, "data": data}
 
 
 @pytest.fixture(scope="package")

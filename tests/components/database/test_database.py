@@ -142,7 +142,9 @@ def test_can_let_the_scraper_reach_the_exporter():
 
 def test_config_map_holds_the_rendered_files(default):
     data = default.one("ConfigMap", "shop-db-config")["data"]
-    assert set(data) == {"postgresql.conf", "init.sql", "init.sh"}
+    assert set(data) == {"postgresql.conf", "pg_hba.conf", "init.sql", "init.sh"}
+    assert "hba_file = '/etc/postgresql/pg_hba.conf'" in data["postgresql.conf"]
+    assert "replication" not in data["pg_hba.conf"] and "wal_keep_size" not in data["postgresql.conf"]
     assert "shared_preload_libraries = 'pg_stat_statements'" in data["postgresql.conf"]
     assert 'CREATE EXTENSION IF NOT EXISTS "pg_stat_statements";' in data["init.sql"]
 
@@ -259,3 +261,91 @@ def test_the_pooler_exporter_image_needs_a_digest_in_production():
                      database={"enabled": True, "pgbouncer": {"enabled": True, "exporter": {"enabled": True}}})
     assert any(p.startswith("database.pgbouncer.exporter.image (quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0) "
                             "must carry a digest in production") for p in found), found
+
+
+# -- Read replicas --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replicated():
+    return database(protect=True, metrics_namespace="monitoring", replica={"enabled": True, "replicas": 2},
+                    pgbouncer={"enabled": True})
+
+
+def test_replicas_are_their_own_statefulset_behind_their_own_service(replicated):
+    standby = replicated.one("StatefulSet", "shop-db-replica")
+    labels = standby["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "database-replica" and standby["spec"]["replicas"] == 2
+    assert standby["spec"]["serviceName"] == "shop-db-replica-headless"
+    # The primary's Services pick the primary only: a write never lands on a standby.
+    for name in ("shop-db", "shop-db-headless"):
+        assert replicated.one("Service", name)["spec"]["selector"]["app.kubernetes.io/component"] == "database"
+    assert replicated.one("Service", "shop-db-replica")["spec"]["selector"]["app.kubernetes.io/component"] == "database-replica"
+    assert replicated.one("PodDisruptionBudget", "shop-db-replica")["spec"]["maxUnavailable"] == 1
+    assert standby["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    assert "shipyard.dev/singleton" not in standby["metadata"].get("annotations", {})
+
+
+def test_replicas_are_protected_like_the_primary(replicated):
+    [standby] = [r for r in replicated.resources if r.type == "kubernetes:apps/v1:StatefulSet" and r.name == "db-replica-statefulset"]
+    assert standby.protect and standby.retain_on_delete
+
+
+def test_a_standby_is_seeded_then_streams_with_no_password_in_its_files(replicated):
+    standby = replicated.one("StatefulSet", "shop-db-replica")
+    [seed] = standby["spec"]["template"]["spec"]["initContainers"]
+    env = {e["name"]: e["value"] for e in seed["env"]}
+    assert "pg_basebackup" in seed["command"][2] and env["PRIMARY_HOST"] == "shop-db.shop.svc.cluster.local"
+    conf = replicated.one("ConfigMap", "shop-db-replica-config")["data"]["postgresql.conf"]
+    assert ("primary_conninfo = 'host=shop-db.shop.svc.cluster.local port=5432 user=replicator "
+            "passfile=/run/replication/pgpass application_name=shop-db-replica'") in conf
+    assert "password" not in conf.lower()
+    # Only the passwords a standby uses are in its pod: not the superuser's, not the app's.
+    [secrets] = [v for v in standby["spec"]["template"]["spec"]["volumes"] if v["name"] == "secrets"]
+    assert sorted(i["key"] for i in secrets["secret"]["items"]) == ["monitor-password", "replication-password"]
+    server_env = {e["name"] for e in [c for c in standby["spec"]["template"]["spec"]["containers"] if c["name"] == "postgres"][0]["env"]}
+    assert server_env == {"PGDATA"}
+
+
+def test_the_primary_admits_replication_from_the_standbys_only(replicated):
+    primary = replicated.one("ConfigMap", "shop-db-config")["data"]
+    assert "host    replication  replicator  all      scram-sha-256" in primary["pg_hba.conf"]
+    assert "wal_keep_size = '1280MB'" in primary["postgresql.conf"]
+    [role_step] = replicated.one("StatefulSet", "shop-db")["spec"]["template"]["spec"]["initContainers"]
+    assert role_step["name"] == "replication-role" and "postgres --single" in role_step["command"][2]
+    ingress = replicated.one("NetworkPolicy", "shop-db")["spec"]["ingress"][0]
+    assert ingress["from"] == [{"podSelector": components("pooler", "migration", "database-replica")}]
+    assert "replication-password" in replicated.one("Secret", "shop-db-server")["stringData"]
+
+
+def test_the_standbys_admit_the_app_and_reach_only_the_primary(replicated):
+    policy = replicated.one("NetworkPolicy", "shop-db-replica")["spec"]
+    assert policy["ingress"][0]["from"] == [{"podSelector": components(*CLIENTS)}]
+    assert policy["ingress"][1]["ports"] == [{"protocol": "TCP", "port": 9187}]
+    [egress] = policy["egress"]
+    assert egress["to"] == [{"podSelector": {"matchLabels": {**APP_PODS, "app.kubernetes.io/component": "database"}}}]
+
+
+def test_the_app_gets_the_read_url(replicated):
+    env = replicated.one("Secret", "shop-db")["stringData"]
+    assert "@shop-db-replica.shop.svc.cluster.local:5432/app" in env["DATABASE_READ_URL"]
+    assert env["ASYNC_DATABASE_READ_URL"].startswith("postgresql+asyncpg://app:")
+    # Writes still go through the pooler to the primary.
+    assert "@shop-db-pooler." in env["DATABASE_URL"]
+
+
+def test_one_replica_says_why_it_is_alone():
+    standby = database(replica={"enabled": True}).one("StatefulSet", "shop-db-replica")
+    assert "database.replica.replicas" in standby["metadata"]["annotations"]["shipyard.dev/singleton"]
+
+
+def test_no_replica_objects_by_default(default):
+    assert default.find("StatefulSet", "shop-db-replica") == []
+    assert "DATABASE_READ_URL" not in default.one("Secret", "shop-db")["stringData"]
+    assert default.one("StatefulSet", "shop-db")["spec"]["template"]["spec"].get("initContainers") is None
+
+
+def test_a_managed_database_has_no_replica_here():
+    found = problems(database={"enabled": True, "mode": "external", "url": "postgresql://u:p@h/db",
+                               "replica": {"enabled": True}})
+    assert "database.replica is for an in-cluster database; a managed server's replicas come from its provider" in found

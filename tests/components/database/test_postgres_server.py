@@ -39,7 +39,7 @@ def boot_value(server: dict, name: str) -> str:
 
 def test_every_tuned_setting_is_in_force(rendered, server):
     settings = tuning.settings_for(4 * 2**30, 20 * 2**30, SPEC.settings_overrides())
-    assert rendered["config"]["postgresql.conf"] == tuning.postgresql_conf(settings)
+    assert rendered["config"]["postgresql.conf"] == tuning.postgresql_conf(settings, {"hba_file": "/etc/postgresql/pg_hba.conf"})
     assert settings["max_connections"] == "200" and settings["shared_buffers"] == "1024MB"
     for name, value in settings.items():
         actual, unit = setting(server, name)
@@ -86,6 +86,14 @@ def test_the_monitoring_role_reads_but_cannot_write(rendered, server):
     refused = psql([monitor], "INSERT INTO reports VALUES (1)", check=False)
     assert refused.returncode != 0 and ("read-only" in refused.stderr or "permission denied" in refused.stderr)
     assert psql([monitor], "CREATE TABLE intruder (id int)", check=False).returncode != 0
+
+
+def test_the_rendered_pg_hba_conf_is_the_one_in_force(server):
+    rules = psql([*server["local"], "-d", "postgres"],
+                 "SELECT type || ' ' || array_to_string(database, ',') || ' ' || array_to_string(user_name, ',') || ' ' || auth_method"
+                 " FROM pg_hba_file_rules ORDER BY line_number").stdout.strip().split("\n")
+    # No database here has standbys: nobody may open a replication connection over TCP.
+    assert rules == ["local all all trust", "host all all scram-sha-256"]
 
 
 def test_passwords_are_required_over_tcp(rendered, server):

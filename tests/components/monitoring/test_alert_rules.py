@@ -271,3 +271,37 @@ def test_rabbitmq_alerts(promtool, tmp_path):
         case("ShopRabbitMQBlocksPublishers", "10m", [metric("rabbitmq_alarms_memory_used_watermark", "0 0 1 1 0 0 0 0 0 0 0"),
                                                      metric("rabbitmq_alarms_free_disk_space_watermark", "0x10")], []),
     ])
+
+
+def test_replica_alerts(promtool, tmp_path):
+    recording = run_stack(database={"enabled": True, "replica": {"enabled": True, "replicas": 2}},
+                          monitoring={"enabled": True})
+    groups = recording.one("PrometheusRule")["spec"]["groups"]
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+
+    def metric(name: str, values: str, pod: str, job: str = "shop-db-replica") -> dict:
+        return {"series": f'{name}{{namespace="shop-test", job="{job}", pod="{pod}"}}', "values": values}
+
+    warning = {"severity": "warning", "app": "shop"}
+    down = annotations(groups, "ShopDatabaseReplicaDown")
+    run_cases(promtool, rules_file, [
+        # One standby of two down is enough to say so.
+        case("ShopDatabaseReplicaDown", "10m", [metric("pg_up", "1x10", "r-0"), metric("pg_up", "0x10", "r-1")],
+             [{"exp_labels": warning, "exp_annotations": down}]),
+        # None scraped at all (the monitor picks none up) is down too.
+        case("ShopDatabaseReplicaDown", "10m", [metric("pg_up", "1x10", "r-0", job="shop-db")],
+             [{"exp_labels": {**warning, "job": "shop-db-replica", "namespace": "shop-test"}, "exp_annotations": down}]),
+        case("ShopDatabaseReplicaDown", "10m", [metric("pg_up", "1x10", "r-0"), metric("pg_up", "1x10", "r-1")], []),
+        case("ShopDatabaseReplicaLagging", "10m",
+             [metric("pg_replication_lag_seconds", "0x10", "r-0"), metric("pg_replication_lag_seconds", "90x10", "r-1")],
+             [{"exp_labels": warning, "exp_annotations": annotations(groups, "ShopDatabaseReplicaLagging", "1m 30s")}]),
+        # A burst of lag that catches up within minutes is replay doing its work.
+        case("ShopDatabaseReplicaLagging", "10m", [metric("pg_replication_lag_seconds", "0 0 0 300 0 0 0 0 0 0 0", "r-0")], []),
+    ])
+
+
+def test_every_scraped_store_has_a_monitor_including_the_replicas():
+    recording = run_stack(database={"enabled": True, "replica": {"enabled": True}}, monitoring={"enabled": True})
+    selected = {m.inputs["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/component") for m in recording.find("ServiceMonitor")}
+    assert {"database", "database-replica"} <= selected
