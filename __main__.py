@@ -11,11 +11,17 @@ import pulumi
 import cluster_api
 import stack_config
 from components.addons import ClusterAddons, ClusterAddonsArgs
-from components.backend import SERVICE_PORT, Backend, BackendArgs, EnvSecret, roles
+from components.backend import (
+    SERVICE_PORT,
+    Backend,
+    BackendArgs,
+    EnvSecret,
+    roles,
+)
 from components.backup import DATABASE_CLIENTS as BACKUP_CLIENTS
-from components.backup import Backup, BackupArgs
+from components.backup import ArchivedVolume, Backup, BackupArgs
 from components.cache import Cache, CacheArgs
-from components.database import Database, DatabaseArgs
+from components.database import REPLICA, Database, DatabaseArgs
 from components.edge import Edge, EdgeArgs
 from components.frontend import FRONTEND, frontend_env
 from components.monitoring import (
@@ -104,25 +110,6 @@ for store_type, store_args, spec, role in data_stores:
         migration_env += store.migration_env
         migration_wait += store.migration_wait
 
-watched_jobs = []
-if database is not None and config.database.backup.enabled:
-    backup = Backup(
-        f"{app.name}-backup",
-        BackupArgs(
-            namespace=namespace.name,
-            identity=identity,
-            spec=config.database.backup,
-            database=config.database.name,
-            image=database.server_image,
-            connection=database.connection,
-            direct=database.migration_env,
-            database_egress=database.client_egress,
-            extensions=config.database.extensions,
-            protect=production,
-        ),
-    )
-    watched_jobs += backup.watched
-
 secret_files = []
 if not config.secrets.empty:
     app_secrets = AppSecrets(
@@ -165,7 +152,28 @@ backend = Backend(
         protect=production,
     ),
 )
-watched_jobs += backend.watched
+backup_watched = []
+if database is not None and config.database.backup.enabled:
+    backup = Backup(
+        f"{app.name}-backup",
+        BackupArgs(
+            namespace=namespace.name,
+            identity=identity,
+            spec=config.database.backup,
+            database=config.database.name,
+            image=database.server_image,
+            connection=database.connection,
+            direct=database.migration_env,
+            database_egress=database.client_egress,
+            extensions=config.database.extensions,
+            protect=production,
+            # The claims as outputs of their objects: the engine makes them before the CronJob.
+            volumes=[ArchivedVolume(name=name, claim=backend.volume_claims[name], run_as=app.run_as_user)
+                     for name in config.database.backup.volumes],
+        ),
+    )
+    backup_watched = backup.watched
+watched_jobs = [*backup_watched, *backend.watched]
 
 services = {"web": backend.service_name}
 if config.frontend is not None:
@@ -217,6 +225,7 @@ if watching:
                 *([ScrapeTarget(component=roles.WEB, port="http", path=monitoring.app.path)] if monitoring.app.enabled else []),
                 *(ScrapeTarget(component=store.component, port="metrics") for store in in_cluster),
                 *([ScrapeTarget(component="pooler", port="metrics")] if database and database.pooler_scraped else []),
+                *([ScrapeTarget(component=REPLICA, port="metrics")] if database and database.replica_job else []),
             ],
             watched=Watched(
                 app=app.name,
@@ -226,6 +235,7 @@ if watching:
                 autoscaler=k8s_name(app.name) if app.replicas.autoscaled else None,
                 database_job=next((s.object_name for s in in_cluster if s.component == "database"), None),
                 pooler_job=k8s_name(database.object_name, "pooler") if database and database.pooler_scraped else None,
+                replica_job=database.replica_job if database else None,
                 redis_jobs=[(s.component, s.object_name) for s in in_cluster if s.component in ("cache", "broker")],
                 rabbitmq_job=next((s.object_name for s in in_cluster if s.component == "rabbitmq"), None),
                 scheduled=watched_jobs,

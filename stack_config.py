@@ -86,6 +86,17 @@ class StackConfig(Spec):
         return self
 
     @model_validator(mode="after")
+    def _archived_volumes_exist(self) -> StackConfig:
+        backup = self.database.backup
+        unknown = [name for name in backup.volumes if name not in {v.name for v in self.app.volumes}]
+        if unknown:
+            raise rule_error(f"`database.backup.volumes` names {', '.join(unknown)}, not in `app.volumes`")
+        if backup.volumes and not (self.database.enabled and backup.enabled):
+            raise rule_error("`database.backup.volumes` are archived by the database's backup runs: "
+                             "set `database.enabled` and `database.backup.enabled`")
+        return self
+
+    @model_validator(mode="after")
     def _addons_have_what_they_install_for(self) -> StackConfig:
         if self.addons.edge_controller.enabled and (not self.edge.enabled or self.edge.controller == "generic"):
             raise rule_error(

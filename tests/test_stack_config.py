@@ -591,3 +591,12 @@ def test_secret_files_go_to_a_directory_of_their_own(path):
 
 def test_existing_secrets_are_named_once():
     assert problems(secrets={"existing": ["stripe", "stripe"]}) == ["secrets.existing names stripe more than once"]
+
+
+def test_archived_volumes_are_the_apps_and_ride_with_the_database_backup():
+    found = problems(app_with(volumes=[{"name": "uploads", "mountPath": "/data/uploads"}]),
+                     database={"enabled": True, "backup": {"enabled": True, "volumes": ["uploads", "media"]}})
+    assert "database.backup.volumes names media, not in app.volumes" in found
+    found = problems(app_with(volumes=[{"name": "uploads", "mountPath": "/data/uploads"}]),
+                     database={"enabled": True, "backup": {"volumes": ["uploads"]}})
+    assert any("archived by the database's backup runs" in p for p in found)

@@ -36,14 +36,16 @@ COMPONENT_ORDER = (
     "shipyard:platform:Namespace",
     "shipyard:data:Database",
     "shipyard:data:Cache",
-    "shipyard:data:Backup",
     "shipyard:app:Secrets",
     "shipyard:app:Backend",
+    "shipyard:data:Backup",
     "shipyard:edge:Edge",
 )
 """Component type tokens; a type not listed goes after these, by its layer (`platform`,
 `data`, `app`, `edge`, `ops`), then by type token."""
 LAYER_ORDER = ("platform", "data", "app", "edge", "ops")
+LAYER_OF = {"shipyard:data:Backup": "app"}
+"""Components placed in a later layer than their type says: backups read the app's volumes too."""
 TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata")
 
 
@@ -85,7 +87,7 @@ def order_key(recording: Recording, resource: Recorded) -> tuple:
 
 def component_rank(type_: str) -> tuple[int, int, str]:
     """(layer, position in COMPONENT_ORDER, type) of a component type token."""
-    module = type_.split(":")[1] if type_.count(":") == 2 else ""
+    module = LAYER_OF.get(type_) or (type_.split(":")[1] if type_.count(":") == 2 else "")
     layer = LAYER_ORDER.index(module) if module in LAYER_ORDER else len(LAYER_ORDER)
     known = COMPONENT_ORDER.index(type_) if type_ in COMPONENT_ORDER else len(COMPONENT_ORDER)
     return (layer, known, type_)

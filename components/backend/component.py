@@ -90,6 +90,8 @@ class Backend(pulumi.ComponentResource):
     service_url: pulumi.Output[str]
     image: pulumi.Output[str]
     watched: list[ScheduledJob]
+    volume_claims: dict[str, pulumi.Output[str]]
+    """The claim of each of `app.volumes`, by its name: backups mount them too."""
     """The app's CronJobs, for the alerts on runs that failed or are overdue."""
 
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None):
@@ -103,6 +105,7 @@ class Backend(pulumi.ComponentResource):
         account = self._service_account()
         env = self._env_config_map()
         claims = [self._shared_claim(volume) for volume in app.volumes]
+        self.volume_claims = {volume.name: claim.metadata.name for volume, claim in zip(app.volumes, claims)}
         self._pod = AppPod(
             image=self.image,
             pull_policy=app.image_pull_policy,
@@ -204,7 +207,7 @@ class Backend(pulumi.ComponentResource):
         keep = self._args.protect
         return k8s.core.v1.PersistentVolumeClaim(
             f"{self._name}-{volume.name}-volume",
-            metadata=self._metadata(k8s_name(self._args.app.name, volume.name), SHARED),
+            metadata=self._metadata(storage.claim_name(self._args.app.name, volume), SHARED),
             spec=storage.claim_spec(volume),
             opts=self._child(protect=keep, retain_on_delete=keep),
         )

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from components.naming import k8s_name
 from components.quantities import MemoryQuantity
 from components.spec import DNS_LABEL, Spec
 
@@ -32,6 +33,11 @@ class SharedVolumeSpec(Spec):
     """A StorageClass that offers `accessMode`; the cluster's default when not given."""
     access_mode: Literal["ReadWriteMany", "ReadWriteOnce"] = "ReadWriteMany"
     """ReadWriteMany lets pods on every node mount it; ReadWriteOnce only suits a single pod."""
+
+
+def claim_name(app: str, spec: SharedVolumeSpec) -> str:
+    """The claim's name: `<app.name>-<name>`."""
+    return k8s_name(app, spec.name)
 
 
 def volume_name(spec: SharedVolumeSpec) -> str:

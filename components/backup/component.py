@@ -1,5 +1,7 @@
 """The Backup component: scheduled pg_dump backups of one database, kept on a volume of
-their own and optionally copied off-site, a restore drill, and a restore on request.
+their own and optionally copied off-site, a restore drill, and a restore on request. The
+app's own volumes (uploads) can ride along: archived in the same run, kept and copied
+the same way, and checked by the drill.
 
 The work is done by the scripts in `scripts/`, mounted from a ConfigMap: the tests run
 those very files against real servers. Each step is a container of one pod, in order
@@ -32,6 +34,8 @@ DATABASE_CLIENTS = (BACKUP, RESTORE)
 """Components that connect to the database itself; its network policy must admit them."""
 SCRIPTS = Path(__file__).parent / "scripts"
 BACKUP_STEPS = ("dump", "prune", "offsite")
+ARCHIVE_SUFFIX = ".tar.gz"
+SOURCE_DIR = "/source"
 SCRIPTS_DIR = "/opt/shipyard/backup"
 BACKUP_DIR = "/backups"
 SCRATCH_DIR = "/scratch"
@@ -66,6 +70,19 @@ class BackupArgs:
     """The database's extensions, made in the drill's scratch copy before the restore."""
     protect: bool = False
     """Protect the backup volume and keep it when the stack goes (production)."""
+    volumes: Sequence[ArchivedVolume] = ()
+    """App volumes archived in every run, beside the dump."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchivedVolume:
+    """One of the app's shared volumes, as the backup pod mounts it."""
+
+    name: str
+    """Its name in `app.volumes`: the prefix of its archives."""
+    claim: pulumi.Input[str]
+    run_as: int
+    """The app's user, who owns what the app wrote there (uploads may be owner-only)."""
 
 
 class Backup(pulumi.ComponentResource):
@@ -113,7 +130,7 @@ class Backup(pulumi.ComponentResource):
         self._offsite_env = self._offsite_credentials() if self._spec.offsite.enabled else []
 
         cron_job = self._backup_cron_job()
-        runbook = (f"kubectl -n <namespace> logs job/<job>: each step ({', '.join(BACKUP_STEPS)}) says what failed. "
+        runbook = (f"kubectl -n <namespace> logs job/<job>: each step ({', '.join(self._step_names())}) says what failed. "
                    f"Take a backup now with kubectl create job --from=cronjob/{self._object} {self._object}-now")
         self.watched = [ScheduledJob(cron_job=self._object, title=f"backup of {args.database}",
                                      stale_seconds=int(self._spec.stale_after.total_seconds()), runbook=runbook)]
@@ -136,6 +153,10 @@ class Backup(pulumi.ComponentResource):
 
     # -- helpers -------------------------------------------------------------------
 
+    def _step_names(self) -> list[str]:
+        dump, *rest = BACKUP_STEPS
+        return [dump, *(f"archive-{v.name}" for v in self._args.volumes), *rest]
+
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
@@ -148,11 +169,13 @@ class Backup(pulumi.ComponentResource):
             name=name, namespace=self._args.namespace, labels=self._args.identity.labels(component), annotations=annotations
         )
 
-    def _common_env(self) -> list[k8s.core.v1.EnvVarArgs]:
+    def _common_env(self, volume: ArchivedVolume | None = None) -> list[k8s.core.v1.EnvVarArgs]:
+        """What every script reads: the files of the database's dumps, or of `volume`'s archives."""
         spec = self._spec
         values = {
             "BACKUP_DIR": BACKUP_DIR,
-            "BACKUP_PREFIX": self._args.database,
+            "BACKUP_PREFIX": volume.name if volume else self._args.database,
+            **({"BACKUP_SUFFIX": ARCHIVE_SUFFIX} if volume else {}),
             "RETENTION_DAYS": str(spec.retention_days),
             "KEEP_AT_LEAST": str(spec.keep_at_least),
             # The rclone image has no home of its own for a user it does not know.
@@ -170,8 +193,11 @@ class Backup(pulumi.ComponentResource):
         env_from: Sequence[k8s.core.v1.EnvFromSourceArgs] = (),
         volumes: Sequence[k8s.core.v1.VolumeMountArgs] = (),
         resources: ResourcesSpec | None = None,
+        archived: ArchivedVolume | None = None,
+        run_as: int = UID,
     ) -> k8s.core.v1.ContainerArgs:
-        """One script of `scripts/`, run with sh from the mounted ConfigMap."""
+        """One script of `scripts/`, run with sh from the mounted ConfigMap; about the
+        `archived` volume's files rather than the dumps when given."""
         limits = resources or self._spec.resources
         return k8s.core.v1.ContainerArgs(
             name=name,
@@ -179,9 +205,9 @@ class Backup(pulumi.ComponentResource):
             image_pull_policy="IfNotPresent",
             command=["sh", f"{SCRIPTS_DIR}/{script}"],
             env_from=list(env_from) or None,
-            env=[*self._common_env(), *env],
+            env=[*self._common_env(archived), *env],
             resources=pod.resource_requirements(limits.requests.model_dump(), limits.limits.model_dump()),
-            security_context=pod.container_security_context(UID),
+            security_context=pod.container_security_context(run_as),
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="scripts", mount_path=SCRIPTS_DIR, read_only=True),
                 pod.tmp_mount(),
@@ -199,11 +225,36 @@ class Backup(pulumi.ComponentResource):
             env=[*self._args.direct, *env], volumes=[self._dump_volume(read_only)],
         )
 
-    def _offsite_step(self, name: str, script: str, env: Sequence[k8s.core.v1.EnvVarArgs] = ()) -> k8s.core.v1.ContainerArgs:
+    def _offsite_step(self, name: str, script: str, env: Sequence[k8s.core.v1.EnvVarArgs] = (),
+                      archived: ArchivedVolume | None = None) -> k8s.core.v1.ContainerArgs:
         return self._step(
             name, script, image=self._spec.offsite.image, env=[*self._offsite_env, *env],
-            env_from=self._offsite_secret, volumes=[self._dump_volume()],
+            env_from=self._offsite_secret, volumes=[self._dump_volume()], archived=archived,
         )
+
+    def _archive_steps(self) -> tuple[list[k8s.core.v1.ContainerArgs], list[k8s.core.v1.ContainerArgs]]:
+        """Each app volume's archive (as the app's user, the volume read-only), and its pruning."""
+        archive, prune = [], []
+        for volume in self._args.volumes:
+            source = k8s.core.v1.VolumeMountArgs(name=f"source-{volume.name}", mount_path=f"{SOURCE_DIR}/{volume.name}",
+                                                 read_only=True)
+            archive.append(self._step(
+                f"archive-{volume.name}", "archive.sh", image=self._args.image, archived=volume, run_as=volume.run_as,
+                env=[k8s.core.v1.EnvVarArgs(name="SOURCE_DIR", value=f"{SOURCE_DIR}/{volume.name}")],
+                volumes=[self._dump_volume(), source],
+            ))
+            prune.append(self._step(f"prune-{volume.name}", "prune.sh", image=self._args.image, archived=volume,
+                                    volumes=[self._dump_volume()]))
+        return archive, prune
+
+    def _source_volumes(self) -> list[k8s.core.v1.VolumeArgs]:
+        return [
+            k8s.core.v1.VolumeArgs(
+                name=f"source-{volume.name}",
+                persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(claim_name=volume.claim, read_only=True),
+            )
+            for volume in self._args.volumes
+        ]
 
     def _offsite_credentials(self) -> list[k8s.core.v1.EnvVarArgs]:
         """rclone's remote `offsite`, from environment variables; the keys come from a
@@ -266,10 +317,12 @@ class Backup(pulumi.ComponentResource):
 
     def _backup_cron_job(self) -> k8s.batch.v1.CronJob:
         spec = self._spec
-        steps = [self._database_step("dump", "backup.sh"), self._database_step("prune", "prune.sh")]
+        archive, prune = self._archive_steps()
+        steps = [self._database_step("dump", "backup.sh"), *archive, self._database_step("prune", "prune.sh"), *prune]
         if spec.offsite.enabled:
             steps.append(self._offsite_step("offsite", "offsite.sh"))
-        template = self._template(BACKUP, steps, [self._backups_volume()])
+            steps += [self._offsite_step(f"offsite-{v.name}", "offsite.sh", archived=v) for v in self._args.volumes]
+        template = self._template(BACKUP, steps, [self._backups_volume(), *self._source_volumes()])
         return k8s.batch.v1.CronJob(
             f"{self._name}-cron-job",
             metadata=self._metadata(self._object, BACKUP, SKIPS),
@@ -300,7 +353,13 @@ class Backup(pulumi.ComponentResource):
         scratch = k8s.core.v1.VolumeArgs(
             name="scratch", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=drill.scratch_size)
         )
-        template = self._template(DRILL, [step], [self._backups_volume(read_only=True), scratch])
+        checks = [
+            self._step(f"check-{volume.name}", "verify-archive.sh", image=self._args.image, archived=volume,
+                       env=[k8s.core.v1.EnvVarArgs(name="MAX_AGE_SECONDS", value=env["MAX_AGE_SECONDS"])],
+                       volumes=[self._dump_volume(read_only=True)])
+            for volume in self._args.volumes
+        ]
+        template = self._template(DRILL, [*checks, step], [self._backups_volume(read_only=True), scratch])
         k8s.batch.v1.CronJob(
             f"{self._name}-drill",
             metadata=self._metadata(self._drill_object, DRILL, checkov_skips(UID_SKIP)),

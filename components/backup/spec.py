@@ -126,6 +126,9 @@ class BackupSpec(Spec):
     """The restore drill."""
     restore: RestoreSpec = RestoreSpec()
     """A restore on request."""
+    volumes: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(default=[], max_length=10)
+    """App volumes (`app.volumes[].name`, such as uploads) archived in every run beside the dump:
+    the same volume, retention and off-site copy; the drill checks the newest archive reads back."""
 
     @model_validator(mode="after")
     def _restore_has_source(self) -> BackupSpec:

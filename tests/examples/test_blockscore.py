@@ -123,6 +123,21 @@ def test_nightly_backups_kept_thirty_days(stack):
     assert stack.one("CronJob", f"{APP}-restore-drill")["spec"]["schedule"], "Maintenance: test backup restoration"
 
 
+def test_the_uploads_are_backed_up(stack):
+    # The guide's application backup tars the app directory, uploads included; the code
+    # itself is the image, so what is left to keep is the uploads volume.
+    archive = stack.container("CronJob", f"{APP}-backup", "archive-uploads")
+    assert [m["mountPath"] for m in archive["volumeMounts"] if m["name"] == "source-uploads"] == ["/source/uploads"], \
+        "Backup and Recovery › 2. Application Backup: tar -czf of the uploads"
+    volumes = stack.one("CronJob", f"{APP}-backup")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+    assert {"claimName": f"{APP}-uploads", "readOnly": True} in [v.get("persistentVolumeClaim") for v in volumes], \
+        "2. Application Backup: the uploads volume every web pod mounts"
+    assert stack.env("CronJob", f"{APP}-backup", "prune-uploads")["RETENTION_DAYS"] == "30", \
+        "2. Application Backup: kept (30 days, like the dumps)"
+    assert stack.env("CronJob", f"{APP}-backup", "offsite-uploads")["BACKUP_SUFFIX"] == ".tar.gz", \
+        "2. Application Backup: copied off-site with the dumps"
+
+
 def test_the_firewall_is_network_policy(stack):
     policies = {p["metadata"]["name"]: p["spec"] for p in stack.all("NetworkPolicy")}
     assert policies["default-deny"]["podSelector"] == {} and set(policies["default-deny"]["policyTypes"]) == \

@@ -7,8 +7,9 @@ set -eu
 
 dir=${BACKUP_DIR:?BACKUP_DIR is not set}
 prefix=${BACKUP_PREFIX:-db}
+suffix=${BACKUP_SUFFIX:-.dump}
 remote="offsite:${OFFSITE_PATH:?OFFSITE_PATH is not set}"
-pattern="$prefix-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.dump"
+pattern="$prefix-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z$suffix"
 
 # Only finished dumps (the partial one is hidden and has another name); never overwrite
 # an object already there, and never create the bucket (the credentials need no such right).
@@ -18,4 +19,4 @@ for old in $expired; do
   rclone deletefile "$remote$old"
   echo "offsite: removed $old"
 done
-echo "offsite: $(rclone lsf --files-only --include "$pattern" "$remote" | wc -l) dumps in $remote"
+echo "offsite: $(rclone lsf --files-only --include "$pattern" "$remote" | wc -l) files of $prefix in $remote"

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from components.backup import Backup, BackupArgs, BackupSpec
+from components.backup import ArchivedVolume, Backup, BackupArgs, BackupSpec
 from components.backup.component import SCRIPTS_DIR
 from components.naming import AppIdentity
 from tests.components.backup.conftest import ACCESS_KEY, SECRET_KEY
@@ -240,3 +240,80 @@ def test_the_drill_fails_when_a_named_table_is_missing_or_empty(rendered_backup,
     backed_up(app_url, backups)
     empty = drill(rendered_backup, backups, scratch)
     assert empty.returncode != 0 and "table public.payments is empty" in empty.stderr
+
+
+# -- An app volume archived with the dumps ----------------------------------------------
+
+
+def render_with_uploads(endpoint: str):
+    spec = BackupSpec.model_validate({
+        "enabled": True, "retentionDays": 30, "keepAtLeast": 1, "volumes": ["uploads"],
+        "offsite": {"enabled": True, "bucket": BUCKET, "prefix": PREFIX, "provider": "Minio", "endpoint": endpoint,
+                    "accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY},
+        "drill": {"enabled": True},
+    })
+    identity = AppIdentity(name="loans", instance="loans-test")
+    return run_components(lambda: Backup("backup", BackupArgs(
+        namespace="ns", identity=identity, spec=spec, database="loans", image="postgres:17", connection=[],
+        volumes=[ArchivedVolume(name="uploads", claim="loans-uploads", run_as=10001)],
+    )))
+
+
+def uploads_tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_uploads_are_archived_kept_and_copied_beside_the_dumps(s3_server, bucket, app_url, tmp_path):
+    recording = render_with_uploads(s3_server)
+    cron_job = recording.one("CronJob", "loans-backup")
+    steps = pod_steps(cron_job)
+    assert [s["name"] for s in steps] == ["dump", "archive-uploads", "prune", "prune-uploads", "offsite", "offsite-uploads"]
+    archive_step = steps[1]
+    # The app's user reads what the app wrote; the volume is mounted read-only.
+    assert archive_step["securityContext"]["runAsUser"] == 10001
+    [source] = [m for m in archive_step["volumeMounts"] if m["name"] == "source-uploads"]
+    assert source["readOnly"] is True
+    [claim] = [v for v in cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"] if v["name"] == "source-uploads"]
+    assert claim["persistentVolumeClaim"] == {"claimName": "loans-uploads", "readOnly": True}
+
+    uploads, backups = tmp_path / "uploads", tmp_path / "backups"
+    (uploads / "avatars").mkdir(parents=True), backups.mkdir()
+    (uploads / "avatars" / "7.png").write_bytes(bytes(range(256)) * 40)
+    (uploads / "statement.pdf").write_bytes(b"%PDF-1.7 statement")
+    (uploads / "private.txt").write_text("owner only")
+    (uploads / "private.txt").chmod(0o600)
+    # An archive older than the retention, and a dump of the same age: each set prunes its own.
+    old = (datetime.now(UTC) - timedelta(days=90)).strftime(STAMP)
+    (backups / f"uploads-{old}.tar.gz").write_bytes(b"stale")
+    (backups / f"loans-{old}.dump").write_bytes(b"stale")
+    for step in steps:
+        result = run_step(step, recording, BACKUP_DIR=str(backups), DATABASE_URL=app_url, SOURCE_DIR=str(uploads))
+        assert result.returncode == 0, (step["name"], result.stderr)
+    names = sorted(p.name for p in backups.iterdir())
+    [dump] = [n for n in names if n.endswith(".dump")]
+    [archive] = [n for n in names if n.endswith(".tar.gz")]
+    assert re.fullmatch(r"uploads-\d{8}T\d{6}Z\.tar\.gz", archive) and len(names) == 2, names
+    assert objects(bucket) == {f"{PREFIX}{n}": (backups / n).stat().st_size for n in names}
+
+    # The drill's check passes on it; then the volume is restored from it, file for file.
+    [check, _] = pod_steps(recording.one("CronJob", "loans-restore-drill"))
+    assert check["name"] == "check-uploads"
+    checked = run_step(check, recording, BACKUP_DIR=str(backups))
+    assert checked.returncode == 0 and "3 files" in checked.stdout, checked.stderr
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    unpacked = run("unarchive.sh", BACKUP_DIR=str(backups), BACKUP_PREFIX="uploads", TARGET_DIR=str(restored))
+    assert unpacked.returncode == 0, unpacked.stderr
+    assert uploads_tree(restored) == uploads_tree(uploads)
+    assert run("unarchive.sh", BACKUP_DIR=str(backups), BACKUP_PREFIX="uploads", TARGET_DIR=str(restored)).returncode != 0
+
+
+def test_the_drill_fails_on_a_torn_or_missing_archive(s3_server, tmp_path):
+    recording = render_with_uploads(s3_server)
+    [check, _] = pod_steps(recording.one("CronJob", "loans-restore-drill"))
+    missing = run_step(check, recording, BACKUP_DIR=str(tmp_path))
+    assert missing.returncode != 0 and "no archive of uploads" in missing.stderr
+    torn = tmp_path / f"uploads-{datetime.now(UTC).strftime(STAMP)}.tar.gz"
+    torn.write_bytes(b"\x1f\x8b\x08\x00 not a whole archive")
+    failed = run_step(check, recording, BACKUP_DIR=str(tmp_path))
+    assert failed.returncode != 0 and "does not read back" in failed.stderr
