@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -11,19 +10,17 @@ import pulumi_kubernetes as k8s
 
 from components import network, pod
 from components.annotations import SINGLETON
-from components.backend.spec import ComputeSpec, ResourcesSpec
-from components.database import init, replication, tuning, urls
+from components.database import containers, init, replication, tuning, urls
+from components.database.containers import METRICS_PORT, PORT
 from components.database.pooler import COMPONENT as POOLER
 from components.database.pooler import PgBouncer, PgBouncerArgs
 from components.database.rollout import RolloutGate
 from components.database.spec import DatabaseSpec
 from components.datastore import (
-    IMAGE_UID,
     UID_SKIP,
     DataStore,
     ServerSet,
     StoreArgs,
-    exporter,
     retained_claim,
 )
 from components.fingerprint import fingerprint
@@ -32,17 +29,11 @@ from components.quantities import parse_quantity
 
 TYPE = "shipyard:data:Database"
 COMPONENT = "database"
-PORT = 5432
-METRICS_PORT = 9187
-DATA_DIR = "/var/lib/postgresql/data"
-PGDATA = f"{DATA_DIR}/pgdata"
 SINGLE_PRIMARY = "single primary: one writable PostgreSQL server; read replicas are `database.replica`"
 REPLICA = "database-replica"
 """The component label of the standbys: the primary's Service must not pick them."""
 REPLICA_NAME = "replica"
 SINGLE_REPLICA = "one read replica, as `database.replica.replicas` asks; reads fall back to the primary's URL"
-SEED_RESOURCES = ResourcesSpec(requests=ComputeSpec(cpu="100m", memory="128Mi"), limits=ComputeSpec(cpu="1", memory="512Mi"))
-"""pg_basebackup streams files; it holds little in memory."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,15 +152,15 @@ class Database(DataStore):
             opts=self._child,
         )
         _, governing = self._services({"postgres": PORT}, METRICS_PORT)
-        config_mounts = ["postgresql.conf", "pg_hba.conf", *([replication.ROLE_SCRIPT] if replicated else []), "init.sql"]
+        config_files = ["postgresql.conf", "pg_hba.conf", *([replication.ROLE_SCRIPT] if replicated else []), "init.sql"]
         primary = self._primary(
             service_name=governing.metadata.name,
-            init_containers=[self._ensure_replication_role(config_mounts)] if replicated else [],
+            init_containers=[containers.ensure_replication_role(spec, config_files)] if replicated else [],
             containers=[
-                self._server(config_mounts, spec.resources, initialises=True),
-                self._exporter(),
+                containers.server(spec, config_files, spec.resources, initialises=True),
+                containers.metrics_exporter(spec),
             ],
-            volumes=self._server_volumes(config.metadata.name, server_secret.metadata.name),
+            volumes=containers.server_volumes(config.metadata.name, server_secret.metadata.name),
             claims=[retained_claim(self._store.identity.labels(COMPONENT), spec.storage.size, spec.storage.storage_class)],
             grace_seconds=90,
             # The files the server reads at start; the scripts run only on a new volume.
@@ -180,7 +171,7 @@ class Database(DataStore):
         front = [POOLER] if spec.pgbouncer.enabled else list(self._store.clients)
         standbys = [REPLICA] if replicated else []
         self._server_policy(PORT, METRICS_PORT, [*front, *self._store.direct_clients, *standbys])
-        self.migration_wait = [self._wait_until_ready(host)]
+        self.migration_wait = [containers.wait_until_ready(spec, host)]
         if replicated:
             self._read_replicas(host, server_secret.metadata.name, storage, primary)
 
@@ -215,12 +206,12 @@ class Database(DataStore):
             ServerSet(resource="replica-statefulset", object_name=name, component=REPLICA, replicas=replicas,
                       annotations=annotations),
             service_name=governing.metadata.name,
-            init_containers=[self._seed(primary_host, passfile)],
-            containers=[self._server(["postgresql.conf", "pg_hba.conf"], resources, extra_mounts=[passfile]),
-                        self._exporter()],
+            init_containers=[containers.seed(spec, primary_host, passfile)],
+            containers=[containers.server(spec, ["postgresql.conf", "pg_hba.conf"], resources, extra_mounts=[passfile]),
+                        containers.metrics_exporter(spec)],
             volumes=[
-                *self._server_volumes(config.metadata.name, secret_name,
-                                      secret_keys=[replication.PASSWORD_KEY, "monitor-password"]),
+                *containers.server_volumes(config.metadata.name, secret_name,
+                                           secret_keys=[replication.PASSWORD_KEY, "monitor-password"]),
                 k8s.core.v1.VolumeArgs(
                     name="replication", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="1Mi")
                 ),
@@ -254,137 +245,3 @@ class Database(DataStore):
             opts=self._child,
         )
         self.client_egress.append(network.egress_rule([network.pod_peer(selector)], network.tcp(PORT)))
-
-    def _server_volumes(
-        self, config_name: pulumi.Input[str], secret_name: pulumi.Input[str], secret_keys: list[str] | None = None
-    ) -> list[k8s.core.v1.VolumeArgs]:
-        return [
-            # Executable, so the image's entrypoint runs init.sh in its own shell
-            # instead of sourcing it into its own.
-            k8s.core.v1.VolumeArgs(
-                name="config",
-                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_name, default_mode=0o555),
-            ),
-            k8s.core.v1.VolumeArgs(
-                name="secrets",
-                secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name=secret_name, default_mode=0o400,
-                    items=[k8s.core.v1.KeyToPathArgs(key=key, path=key) for key in secret_keys] if secret_keys else None,
-                ),
-            ),
-            k8s.core.v1.VolumeArgs(name="run", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()),
-            pod.tmp_volume(),
-        ]
-
-    def _exporter(self) -> k8s.core.v1.ContainerArgs:
-        spec = self._spec
-        return exporter(
-            spec.exporter_image,
-            {"DATA_SOURCE_URI": f"127.0.0.1:{PORT}/{spec.name}?sslmode=disable",
-             "DATA_SOURCE_USER": init.MONITORING_ROLE,
-             "DATA_SOURCE_PASS_FILE": f"{init.SECRETS_DIR}/monitor-password"},
-            METRICS_PORT, "/", init.SECRETS_DIR,
-        )
-
-    def _step(self, name: str, script: str, env: dict[str, pulumi.Input[str]], mounts: list[k8s.core.v1.VolumeMountArgs],
-              resources: ResourcesSpec) -> k8s.core.v1.ContainerArgs:
-        return k8s.core.v1.ContainerArgs(
-            name=name,
-            image=self._spec.server_image,
-            image_pull_policy="IfNotPresent",
-            command=["sh", "-c", script],
-            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in env.items()],
-            resources=pod.resource_requirements(resources.requests.model_dump(), resources.limits.model_dump()),
-            security_context=pod.container_security_context(IMAGE_UID),
-            volume_mounts=mounts,
-        )
-
-    def _ensure_replication_role(self, config_files: list[str]) -> k8s.core.v1.ContainerArgs:
-        # The server's own resources: replaying an unclean stop's WAL takes its shared_buffers.
-        return self._step(
-            "replication-role", replication.ensure_role_script(), {"PGDATA": PGDATA},
-            [_mount("data", DATA_DIR), *self._config_mounts(config_files), _mount("secrets", init.SECRETS_DIR, read_only=True),
-             _mount("run", "/var/run/postgresql"), pod.tmp_mount()],
-            self._spec.resources,
-        )
-
-    def _seed(self, primary_host: pulumi.Output[str], passfile: k8s.core.v1.VolumeMountArgs) -> k8s.core.v1.ContainerArgs:
-        return self._step(
-            "seed", replication.seed_script(),
-            {"PGDATA": PGDATA, "PRIMARY_HOST": primary_host, "PRIMARY_PORT": str(PORT),
-             "PGPASSFILE": f"{replication.PASSFILE_DIR}/pgpass"},
-            [_mount("data", DATA_DIR), _mount("secrets", init.SECRETS_DIR, read_only=True), passfile, pod.tmp_mount()],
-            SEED_RESOURCES,
-        )
-
-    @staticmethod
-    def _config_mounts(files: list[str]) -> list[k8s.core.v1.VolumeMountArgs]:
-        return [_mount("config", f"{init.CONFIG_DIR}/{name}", name) for name in files]
-
-    def _wait_until_ready(self, host: pulumi.Output[str]) -> k8s.core.v1.ContainerArgs:
-        """An init container that holds a migration until the server accepts connections.
-
-        The engine already creates the migration after the StatefulSet is ready; this
-        covers a server that restarts in between. The Job's deadline bounds the wait.
-        """
-        return k8s.core.v1.ContainerArgs(
-            name="wait-for-database",
-            image=self._spec.server_image,
-            image_pull_policy="IfNotPresent",
-            command=["sh", "-c", f'until pg_isready --host="$DATABASE_HOST" --port={PORT} --timeout=5; do sleep 2; done'],
-            env=[k8s.core.v1.EnvVarArgs(name="DATABASE_HOST", value=host)],
-            resources=pod.resource_requirements({"cpu": "10m", "memory": "16Mi"}, {"cpu": "100m", "memory": "64Mi"}),
-            security_context=pod.container_security_context(IMAGE_UID),
-        )
-
-    def _server(
-        self, config_files: list[str], resources: ResourcesSpec, *, initialises: bool = False,
-        extra_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = (),
-    ) -> k8s.core.v1.ContainerArgs:
-        """The server container; `initialises` a new volume with the image's entrypoint
-        (a standby's volume is seeded from the primary instead)."""
-        spec = self._spec
-        ready = ["pg_isready", "--host=127.0.0.1", f"--port={PORT}", "--username=postgres"]
-        probes = pod.exec_probes(ready, period_seconds=10, timeout_seconds=5)
-        first_start = [
-            k8s.core.v1.EnvVarArgs(name="POSTGRES_USER", value="postgres"),
-            k8s.core.v1.EnvVarArgs(name="POSTGRES_PASSWORD_FILE", value=f"{init.SECRETS_DIR}/admin-password"),
-            k8s.core.v1.EnvVarArgs(name="POSTGRES_DB", value=spec.name),
-            k8s.core.v1.EnvVarArgs(name="APP_USER", value=spec.user),
-        ] if initialises else []
-        return k8s.core.v1.ContainerArgs(
-            name="postgres",
-            image=spec.server_image,
-            image_pull_policy="IfNotPresent",
-            args=["postgres", "-c", f"config_file={init.CONFIG_DIR}/postgresql.conf"],
-            env=[*first_start, k8s.core.v1.EnvVarArgs(name="PGDATA", value=PGDATA)],
-            ports=[k8s.core.v1.ContainerPortArgs(name="postgres", container_port=PORT, protocol="TCP")],
-            resources=pod.resource_requirements(resources.requests.model_dump(), resources.limits.model_dump()),
-            # Recovery after an unclean stop can take minutes; give it ten before liveness counts.
-            startup_probe=k8s.core.v1.ProbeArgs(
-                exec_=k8s.core.v1.ExecActionArgs(command=ready), period_seconds=10, failure_threshold=60, timeout_seconds=5
-            ),
-            readiness_probe=probes.readiness,
-            liveness_probe=probes.liveness,
-            # SIGTERM is PostgreSQL's "smart" shutdown, which waits for every client to
-            # leave; a fast shutdown ends sessions and checkpoints before the grace runs out.
-            lifecycle=k8s.core.v1.LifecycleArgs(
-                pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                    exec_=k8s.core.v1.ExecActionArgs(command=["pg_ctl", "stop", "--mode=fast", "--wait", "--timeout=60"])
-                )
-            ),
-            security_context=pod.container_security_context(IMAGE_UID),
-            volume_mounts=[
-                _mount("data", DATA_DIR),
-                *self._config_mounts(config_files),
-                *([_mount("config", "/docker-entrypoint-initdb.d/10-init.sh", "init.sh")] if initialises else []),
-                _mount("secrets", init.SECRETS_DIR, read_only=True),
-                _mount("run", "/var/run/postgresql"),
-                pod.tmp_mount(),
-                *extra_mounts,
-            ],
-        )
-
-
-def _mount(name: str, path: str, sub_path: str | None = None, read_only: bool | None = None) -> k8s.core.v1.VolumeMountArgs:
-    return k8s.core.v1.VolumeMountArgs(name=name, mount_path=path, sub_path=sub_path, read_only=read_only)

@@ -116,4 +116,6 @@ def standby_settings(primary_host: str, port: int, name: str) -> dict[str, str]:
     No password in the file: libpq reads it from the pod's owner-only password file.
     """
     conninfo = f"host={primary_host} port={port} user={ROLE} passfile={PASSFILE_DIR}/pgpass application_name={name}"
-    return {"primary_conninfo": conninfo, "hot_standby": "on"}
+    # Feedback keeps the primary from vacuuming rows a standby's query still reads, so
+    # long reports on a replica are not cancelled mid-way (at the cost of some bloat).
+    return {"primary_conninfo": conninfo, "hot_standby": "on", "hot_standby_feedback": "on"}

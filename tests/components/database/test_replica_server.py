@@ -183,6 +183,8 @@ def test_the_replica_streams_from_the_primary_and_refuses_writes(servers):
     assert name.stdout.strip() == f"loan-db-replica|streaming|{ROLE}"
     read_url = at(servers["rendered"]["app"]["DATABASE_READ_URL"], servers["standby"]["port"])
     assert psql([read_url], "SELECT pg_is_in_recovery()").stdout.strip() == "t"
+    # Long reads on the replica are not cancelled by the primary's vacuum.
+    assert psql([*servers["standby"]["local"], "-d", "postgres"], "SHOW hot_standby_feedback").stdout.strip() == "on"
     refused = psql([read_url], "INSERT INTO loans VALUES (3, 1)", check=False)
     assert refused.returncode != 0 and "read-only transaction" in refused.stderr
 
