@@ -1,7 +1,8 @@
 """A real Traefik enforces what a stack's edge config says.
 
 The loan-lifecycle stack's edge objects (Gateway, HTTPRoutes, Middlewares), as `make
-render` gives them, are applied to the local control plane, which has the Gateway API and
+render` gives them, and bike-lifecycle's (a rate of its own on each host), are applied
+to the local control plane, which has the Gateway API and
 Traefik CRDs (tools/cluster/). Traefik (built by tools/edge/build.sh) reads them from there with its
 Gateway API provider, listening on loopback, in front of a small test server.
 
@@ -11,7 +12,7 @@ What is changed, and why:
 - the routes' backend is the test server, named as a Traefik file-provider service
   (`web@file`): the simulated nodes run no pods, and the API server refuses loopback
   endpoints;
-- the certificate cert-manager would issue is a self-signed one made here.
+- the certificates cert-manager would issue are self-signed ones made here.
 Traffic goes to 127.0.0.1 only, in bounded loops.
 """
 
@@ -21,7 +22,8 @@ import http.server
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +38,7 @@ from tools.stacks import config_for, stack_file
 pytestmark = pytest.mark.e2e
 
 HOST = "api.loans.example.com"
+BIKE_API, BIKE_SITE = "api.bikes.example.com", "bikes.example.com"
 ORIGIN = "https://loans.example.com"
 EDGE_KINDS = {"Gateway", "HTTPRoute", "Middleware"}
 
@@ -67,13 +70,13 @@ def backend() -> Iterator[int]:
     server.shutdown()
 
 
-def edge_objects(namespace: str, http_port: int, https_port: int) -> list[dict[str, Any]]:
+def edge_objects(stack: str, namespace: str, http_port: int, https_port: int) -> list[dict[str, Any]]:
     """The stack's edge objects as `make render` gives them, with its Gateway on `http_port`
     and `https_port` and its backend the test server."""
-    edge = yaml.safe_load(stack_file("loan-lifecycle").read_text())["config"]["shipyard:edge"]
+    edge = yaml.safe_load(stack_file(stack).read_text())["config"]["shipyard:edge"]
     edge["gateway"] = {**edge.get("gateway", {}), "httpPort": http_port, "httpsPort": https_port}
-    config, secret_keys = config_for("loan-lifecycle", {"shipyard:namespace": namespace, "shipyard:edge": edge})
-    manifests = [r.inputs for r in run_program("loan-lifecycle", config, secret_keys=secret_keys).kubernetes_objects()]
+    config, secret_keys = config_for(stack, {"shipyard:namespace": namespace, "shipyard:edge": edge})
+    manifests = [r.inputs for r in run_program(stack, config, secret_keys=secret_keys).kubernetes_objects()]
     objects = [m for m in manifests if m["kind"] in EDGE_KINDS]
     for route in (m for m in objects if m["kind"] == "HTTPRoute"):
         for rule in route["spec"]["rules"]:
@@ -84,22 +87,27 @@ def edge_objects(namespace: str, http_port: int, https_port: int) -> list[dict[s
 
 @pytest.fixture(scope="module")
 def proxy(environment, backend, tmp_path_factory) -> Iterator[dict[str, int]]:
+    yield from serve("loan-lifecycle", environment, backend, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def bike_proxy(environment, backend, tmp_path_factory) -> Iterator[dict[str, int]]:
+    yield from serve("bike-lifecycle", environment, backend, tmp_path_factory)
+
+
+def serve(stack: str, environment: dict[str, str], backend: int, tmp_path_factory) -> Iterator[dict[str, int]]:
+    """Traefik on loopback, serving `stack`'s edge objects in a namespace of their own."""
     traefik = engine_run.tool_dir("tools/edge/versions.sh", "TRAEFIK_BIN")
     if not traefik.exists():
         pytest.fail(f"not built: {traefik}; run `make e2e` (it builds the proxy first)")
     work = tmp_path_factory.mktemp("edge")
     namespace = f"edge-proof-{free_port()}"
     http_port, https_port = free_port(), free_port()
-
-    # What cert-manager would have put in the listener's Secret.
-    key, cert = work / "tls.key", work / "tls.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-days", "1", "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    objects = edge_objects(namespace, http_port, https_port)
+    objects = edge_objects(stack, namespace, http_port, https_port)
     [gateway] = [o for o in objects if o["kind"] == "Gateway"]
-    [secret_name] = {ref["name"] for listener in gateway["spec"]["listeners"]
-                     for ref in (listener.get("tls") or {}).get("certificateRefs", [])}
+    # What cert-manager would have put in each listener's Secret.
+    secrets = {ref["name"]: listener["hostname"] for listener in gateway["spec"]["listeners"]
+               for ref in (listener.get("tls") or {}).get("certificateRefs", [])}
     class_name = gateway["spec"]["gatewayClassName"]
     manifest = work / "edge.yaml"
     manifest.write_text(yaml.safe_dump_all([
@@ -108,7 +116,12 @@ def proxy(environment, backend, tmp_path_factory) -> Iterator[dict[str, int]]:
         *objects,
     ]))
     kubectl(environment, "create", "namespace", namespace)
-    kubectl(environment, "-n", namespace, "create", "secret", "tls", secret_name, f"--cert={cert}", f"--key={key}")
+    for secret_name, host in secrets.items():
+        key, cert = work / f"{host}.key", work / f"{host}.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-days", "1", "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}",
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        kubectl(environment, "-n", namespace, "create", "secret", "tls", secret_name, f"--cert={cert}", f"--key={key}")
     kubectl(environment, "apply", "-f", str(manifest))
 
     (work / "backend.yaml").write_text(yaml.safe_dump({"http": {"services": {"web": {"loadBalancer": {
@@ -131,7 +144,8 @@ def proxy(environment, backend, tmp_path_factory) -> Iterator[dict[str, int]]:
     process = subprocess.Popen(command, env={**environment}, stdout=log, stderr=subprocess.STDOUT)
     try:
         ports = {"http": http_port, "https": https_port}
-        wait_for(lambda: process.poll() is not None or request(ports, "GET", "/")[0] == 200,
+        first_host = next(iter(secrets.values()))
+        wait_for(lambda: process.poll() is not None or request(ports, "GET", "/health", host=first_host)[0] == 200,
                  "Traefik serving the routes", seconds=60)
         assert process.poll() is None, (work / "traefik.log").read_text()[-4000:]
         yield ports
@@ -144,12 +158,12 @@ def proxy(environment, backend, tmp_path_factory) -> Iterator[dict[str, int]]:
 
 
 def request(ports: dict[str, int], method: str, path: str, *, secure: bool = True, headers: dict[str, str] | None = None,
-            body: bytes | None = None) -> tuple[int, dict[str, str]]:
+            body: bytes | None = None, host: str = HOST) -> tuple[int, dict[str, str]]:
     """One request through the proxy, by name as a browser would; (status, response headers)."""
     port = ports["https" if secure else "http"]
-    url = f"{'https' if secure else 'http'}://{HOST}:{port}{path}"
+    url = f"{'https' if secure else 'http'}://{host}:{port}{path}"
     command = ["curl", "--silent", "--show-error", "--insecure", "--max-time", "10", "--output", "/dev/null",
-               "--dump-header", "-", "--resolve", f"{HOST}:{port}:127.0.0.1", "--request", method, url]
+               "--dump-header", "-", "--resolve", f"{host}:{port}:127.0.0.1", "--request", method, url]
     for name, value in (headers or {}).items():
         command += ["--header", f"{name}: {value}"]
     if body is not None:
@@ -208,3 +222,26 @@ def test_the_rate_limit_answers_429_past_its_rate(proxy):
     # At most the burst plus a token a second passes; the earlier tests took a few.
     assert 5 <= statuses.count(200) <= 30, statuses
     assert statuses[0] == 200, statuses
+
+
+def timed(send: Callable[[], int], count: int) -> tuple[list[int], float]:
+    """`count` requests one after another: their statuses and the seconds they took."""
+    start = time.monotonic()
+    statuses = [send() for _ in range(count)]
+    return statuses, time.monotonic() - start
+
+
+def test_each_host_has_its_own_rate(bike_proxy):
+    # The frontend's host allows bursts of 50: fifty requests in a row all pass, however fast.
+    site, _ = timed(lambda: request(bike_proxy, "GET", "/", host=BIKE_SITE)[0], 50)
+    assert site == [200] * 50, site
+    # The API's host allows 10 a second with bursts of 20: no more than that passes, and
+    # sixty in a row faster than the rate refills meet 429.
+    api, seconds = timed(lambda: request(bike_proxy, "GET", "/bikes", host=BIKE_API)[0], 60)
+    assert set(api) <= {200, 429} and api[0] == 200, api
+    assert api.count(200) <= 20 + 10 * seconds + 1, (api, seconds)
+    if seconds < 60 / 10 - 2:
+        assert 429 in api, (api, seconds)
+    # Outside the limits: the API's /health and the frontend's assets.
+    assert request(bike_proxy, "GET", "/health", host=BIKE_API)[0] == 200
+    assert request(bike_proxy, "GET", "/_next/static/app.js", host=BIKE_SITE)[0] == 200
