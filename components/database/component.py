@@ -63,7 +63,12 @@ class Database(DataStore):
     def replica_job(self) -> str | None:
         """The read replicas' Service (their scrape job), when the database has standbys."""
         spec = self._spec
-        return k8s_name(self._object, REPLICA_NAME) if spec.mode == "in-cluster" and spec.replica.enabled else None
+        return self._replica_object if spec.mode == "in-cluster" and spec.replica.enabled else None
+
+    @property
+    def _replica_object(self) -> str:
+        """The name of the standbys' objects: their Services, StatefulSet and config."""
+        return k8s_name(self._object, REPLICA_NAME)
 
     @property
     def server_image(self) -> str:
@@ -112,7 +117,7 @@ class Database(DataStore):
             app_env = pulumi.Output.all(env_at(pooler.host), app_env).apply(lambda v: urls.with_direct(*v))
             self.client_egress.append(pooler.client_egress)
         if replicated:
-            read_env = env_at(self._host(k8s_name(self._object, REPLICA_NAME)))
+            read_env = env_at(self._host(self._replica_object))
             app_env = pulumi.Output.all(app_env, read_env).apply(lambda v: urls.with_read(*v))
         app_secret = self._app_secret(app_env)
         if spec.pgbouncer.enabled:
@@ -180,7 +185,7 @@ class Database(DataStore):
     ) -> None:
         """Hot standbys behind their own Service, each seeded from the primary and streaming from it."""
         spec = self._spec
-        name = k8s_name(self._object, REPLICA_NAME)
+        name = self._replica_object
         resources = spec.replica_resources
         settings = tuning.settings_for(
             int(parse_quantity(resources.limits.memory)), storage, spec.settings_overrides(), replicated=True

@@ -15,10 +15,9 @@ here=$(dirname "$0")
 fail() { echo "drill: FAILED: $*" >&2; exit 1; }
 
 listing=$(ls -1 "$dir")
-newest=$(printf '%s\n' "$listing" | grep -E "^$prefix-[0-9]{8}T[0-9]{6}Z\.dump\$" | sort | tail -n 1)
+newest=$(printf '%s\n' "$listing" | BACKUP_PREFIX=$prefix sh "$here/newest-first.sh" | head -n 1)
 [ -n "$newest" ] || fail "no dump in $dir"
-stamp=$(printf '%s' "$newest" | sed -E 's/^.*-([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.dump$/\1-\2-\3 \4:\5:\6/')
-age=$(( $(date -u +%s) - $(date -u -d "$stamp" +%s) ))
+age=$(sh "$here/age.sh" "$newest")
 [ "$age" -le "$max_age" ] || fail "the newest dump, $newest, is ${age}s old; the schedule allows ${max_age}s"
 
 data="$scratch/drill-data"

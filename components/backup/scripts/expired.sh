@@ -9,11 +9,9 @@ set -eu
 
 prefix=${BACKUP_PREFIX:-db}
 suffix=${BACKUP_SUFFIX:-.dump}
-escaped=$(printf '%s' "$suffix" | sed 's/\./\\./g')
 days=${RETENTION_DAYS:?RETENTION_DAYS is not set}
 keep=${KEEP_AT_LEAST:?KEEP_AT_LEAST is not set}
 cutoff=$(date -u -d "@$(( $(date +%s) - days * 86400 ))" +%Y%m%dT%H%M%SZ)
 
-# Names sort by time because the stamp is fixed-width UTC; newest first.
-grep -E "^$prefix-[0-9]{8}T[0-9]{6}Z$escaped\$" | sort -r |
+sh "$(dirname "$0")/newest-first.sh" |
   awk -v keep="$keep" -v cutoff="$prefix-$cutoff$suffix" 'NR > keep && $0 < cutoff'

@@ -10,7 +10,7 @@ remote="offsite:${OFFSITE_PATH:?OFFSITE_PATH is not set}"
 dump=${DUMP:-}
 if [ -z "$dump" ]; then
   listing=$(rclone lsf --files-only "$remote")
-  dump=$(printf '%s\n' "$listing" | grep -E "^$prefix-[0-9]{8}T[0-9]{6}Z\.dump\$" | sort | tail -n 1)
+  dump=$(printf '%s\n' "$listing" | BACKUP_PREFIX=$prefix sh "$(dirname "$0")/newest-first.sh" | head -n 1)
 fi
 [ -n "$dump" ] || { echo "fetch: no dump in $remote" >&2; exit 1; }
 partial="$dir/.$dump.partial"

@@ -9,9 +9,8 @@ dir=${BACKUP_DIR:?BACKUP_DIR is not set}
 prefix=${BACKUP_PREFIX:-db}
 url=${DATABASE_URL:?DATABASE_URL is not set}
 newest() {
-  for f in "$dir/$prefix"-????????T??????Z.dump; do
-    if [ -e "$f" ]; then basename "$f"; fi
-  done | sort | tail -n 1
+  listing=$(ls -1 "$dir")
+  printf '%s\n' "$listing" | BACKUP_PREFIX=$prefix sh "$(dirname "$0")/newest-first.sh" | head -n 1
 }
 dump=${DUMP:-$(newest)}
 case $dump in

@@ -7,11 +7,12 @@ set -eu
 
 dir=${BACKUP_DIR:?BACKUP_DIR is not set}
 target=${TARGET_DIR:?TARGET_DIR is not set}
-prefix=${BACKUP_PREFIX:?BACKUP_PREFIX is not set}
+: "${BACKUP_PREFIX:?BACKUP_PREFIX is not set}"
+export BACKUP_SUFFIX="${BACKUP_SUFFIX:-.tar.gz}"
 listing=$(ls -1 "$dir")
-archive=${ARCHIVE:-$(printf '%s\n' "$listing" | grep -E "^$prefix-[0-9]{8}T[0-9]{6}Z\.tar\.gz\$" | sort | tail -n 1)}
+archive=${ARCHIVE:-$(printf '%s\n' "$listing" | sh "$(dirname "$0")/newest-first.sh" | head -n 1)}
 if [ -z "$archive" ] || [ ! -f "$dir/$archive" ]; then
-  echo "unarchive: no archive ${archive:-of $prefix} in $dir" >&2
+  echo "unarchive: no archive ${archive:-of $BACKUP_PREFIX} in $dir" >&2
   exit 1
 fi
 if [ "${ALLOW_NONEMPTY:-0}" != 1 ] && [ -n "$(ls -A "$target")" ]; then

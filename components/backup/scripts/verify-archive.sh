@@ -6,14 +6,15 @@ set -eu
 
 dir=${BACKUP_DIR:?BACKUP_DIR is not set}
 prefix=${BACKUP_PREFIX:?BACKUP_PREFIX is not set}
+export BACKUP_SUFFIX="${BACKUP_SUFFIX:-.tar.gz}"
+here=$(dirname "$0")
 max_age=${MAX_AGE_SECONDS:?MAX_AGE_SECONDS is not set}
 fail() { echo "drill: FAILED: $*" >&2; exit 1; }
 
 listing=$(ls -1 "$dir")
-newest=$(printf '%s\n' "$listing" | grep -E "^$prefix-[0-9]{8}T[0-9]{6}Z\.tar\.gz\$" | sort | tail -n 1 || true)
+newest=$(printf '%s\n' "$listing" | sh "$here/newest-first.sh" | head -n 1)
 [ -n "$newest" ] || fail "no archive of $prefix in $dir"
-stamp=$(printf '%s' "$newest" | sed -E 's/^.*-([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz$/\1-\2-\3 \4:\5:\6/')
-age=$(( $(date -u +%s) - $(date -u -d "$stamp" +%s) ))
+age=$(sh "$here/age.sh" "$newest")
 [ "$age" -le "$max_age" ] || fail "the newest archive, $newest, is ${age}s old; the schedule allows ${max_age}s"
 contents=$(tar --list --gzip --file="$dir/$newest") || fail "$newest does not read back"
 files=$(printf '%s\n' "$contents" | grep -cv '/$' || true)

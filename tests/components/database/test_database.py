@@ -349,3 +349,17 @@ def test_a_managed_database_has_no_replica_here():
     found = problems(database={"enabled": True, "mode": "external", "url": "postgresql://u:p@h/db",
                                "replica": {"enabled": True}})
     assert "database.replica is for an in-cluster database; a managed server's replicas come from its provider" in found
+
+
+def test_standbys_can_be_sized_apart_and_tune_to_their_own_memory():
+    recording = database(resources={"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}},
+                         replica={"enabled": True, "resources": {"requests": {"cpu": "500m", "memory": "2Gi"},
+                                                                 "limits": {"cpu": "1", "memory": "2Gi"}}})
+    [server] = [c for c in recording.one("StatefulSet", "shop-db-replica")["spec"]["template"]["spec"]["containers"]
+                if c["name"] == "postgres"]
+    assert server["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
+    standby = recording.one("ConfigMap", "shop-db-replica-config")["data"]["postgresql.conf"]
+    primary = recording.one("ConfigMap", "shop-db-config")["data"]["postgresql.conf"]
+    assert "shared_buffers = '512MB'" in standby and "shared_buffers = '1024MB'" in primary
+    # A hot standby needs at least the primary's max_connections: both come from the same setting.
+    assert "max_connections = 100" in standby and "max_connections = 100" in primary
